@@ -1,0 +1,1 @@
+"""txlint's rules, one module per family.  Shipped inside the wheel as ``txlint.rules``."""

@@ -1,0 +1,115 @@
+"""Analysing one file in isolation: read, parse, run the enabled rules, collect findings."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from txlint.context import FileContext, Options
+from txlint.diagnostics import Diagnostic, FileResult
+from txlint.names import ProjectModules, import_root_for
+from txlint.registry import PYTHON, load_rules, rule_name, all_codes
+from txlint.resources import DEFAULT_TABLE, ResourceTable
+from txlint.source import SourceError, decode, load_python, read_bytes
+
+#: a Python file none of whose bytes match this cannot hold a finding of any rule, so it is only
+#: checked for validity (parsed by CPython), never handed to libcst and the rules
+_PREFILTER = re.compile(
+    rb"connect|[Ss]ession|cursor|begin|BEGIN|engine|[Rr]edis|transaction|acquire|getconn|autocommit"
+    rb"|celery|task|Database|pool|START|sqlalchemy|db\b"
+)
+
+_TABLES: dict[tuple, ResourceTable] = {}
+_PROJECTS: dict[str, ProjectModules] = {}
+
+
+def table_for(options: Options) -> ResourceTable:
+    key = (options.closers, options.task_decorators, tuple(sorted(options.resources.items())))
+    if key not in _TABLES:
+        _TABLES[key] = DEFAULT_TABLE.extend(closers=options.closers, task_decorators=options.task_decorators,
+                                            factories=options.resources)
+    return _TABLES[key]
+
+
+def project_for(path: str, options: Options) -> ProjectModules:
+    """One lazily-filled module cache per worker and project root."""
+    root = os.path.abspath(options.project_root or ".")
+    project = _PROJECTS.get(root)
+    if project is None:
+        project = _PROJECTS[root] = ProjectModules([root, os.path.join(root, "src")])
+    project.add_root(import_root_for(path))
+    return project
+
+
+def file_kind(path: str) -> str:
+    """``python`` or one of the config kinds; decided by name (and, for YAML/INI, content)."""
+    from txlint.discovery import config_kind
+
+    if path.endswith(".py") or path.endswith(".pyi") or path == "-":
+        return PYTHON
+    return config_kind(path) or PYTHON
+
+
+def error_result(display: str, message: str, line: int = 1, column: int = 1) -> FileResult:
+    diag = Diagnostic(display, line, column, line, column, "TXL000", "parse-error", message, ())
+    return FileResult(display, [diag])
+
+
+def analyze(path: str, display: str, options: Options, text: str | None = None,
+            kind: str | None = None) -> FileResult:
+    kind = kind or file_kind(display if path == "-" else path)
+    try:
+        if kind == PYTHON:
+            return _analyze_python(path, display, options, text)
+        return _analyze_config(path, display, options, text, kind)
+    except SourceError as exc:
+        return error_result(display, exc.message, exc.line, exc.column)
+    except RecursionError:
+        return error_result(display, "too deeply nested to analyse")
+
+
+def _run_rules(ctx: FileContext, kind: str) -> None:
+    for code, rule_cls in load_rules().items():
+        if code not in ctx.options.enabled or kind not in rule_cls.file_kinds:
+            continue
+        rule_cls().check(ctx)
+
+
+def _analyze_python(path: str, display: str, options: Options, text: str | None) -> FileResult:
+    if text is None:
+        data = read_bytes(path)
+        text = decode(data)
+    src = load_python(path, display, text)
+    result = FileResult(display)
+    if not _PREFILTER.search(text.encode("utf-8", "surrogatepass")):
+        return result
+    ctx = FileContext(path, display, text, src.tree, options, table_for(options), project_for(path, options))
+    try:
+        ctx.module  # noqa: B018 - parse with libcst once; a failure is this file's TXL000
+    except Exception as exc:  # libcst.ParserSyntaxError and friends
+        line = getattr(exc, "raw_line", 1) or 1
+        col = (getattr(exc, "raw_column", 0) or 0) + 1
+        return error_result(display, f"cannot parse: {str(exc).splitlines()[0]}", line, col)
+    _run_rules(ctx, PYTHON)
+    result.diagnostics, result.fixed_source = ctx.finish(all_codes())
+    result.notes = ctx.notes
+    return result
+
+
+def _analyze_config(path: str, display: str, options: Options, text: str | None, kind: str) -> FileResult:
+    if text is None:
+        data = read_bytes(path)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"cannot decode as UTF-8: {exc.reason}", data[: exc.start].count(b"\n") + 1) from None
+    ctx = FileContext(path, display, text, None, options, table_for(options), project_for(path, options), kind=kind)
+    _run_rules(ctx, kind)
+    result = FileResult(display)
+    result.diagnostics, _ = ctx.finish(all_codes())
+    result.notes = ctx.notes
+    return result
+
+
+def rule_name_or_empty(code: str) -> str:
+    return rule_name(code)

@@ -1,0 +1,171 @@
+"""Everything a rule sees of one file, with facts computed once and only when asked for."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence, Union
+
+import libcst as cst
+
+from txlint.diagnostics import Diagnostic, TraceStep, fingerprint
+from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_for, symbols_from_ast
+from txlint.resources import ResourceTable, DEFAULT_TABLE
+
+# a place in the file: a libcst node (position computed on demand) or an explicit (line, column)
+Where = Union[cst.CSTNode, tuple[int, int]]
+
+_SUPPRESS_RE = re.compile(r"#\s*(?:txlint:\s*ignore|noqa)(?::?\s*\[?\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)\s*\]?)?",
+                          re.IGNORECASE)
+
+
+def suppressed_codes(line: str) -> set[str] | None:
+    """Codes a ``# txlint: ignore[...]`` / ``# noqa: ...`` comment on this line suppresses.
+    ``None``: nothing suppressed; an empty set: every code."""
+    if "#" not in line:
+        return None
+    out: set[str] | None = None
+    for match in _SUPPRESS_RE.finditer(line):
+        codes = match.group(1)
+        if not codes:
+            return set()
+        out = (out or set()) | {c.strip().upper() for c in codes.split(",")}
+    return out
+
+
+@dataclass
+class Fix:
+    """Replace ``old`` (a node of this file's libcst tree) with ``new``."""
+
+    old: cst.CSTNode
+    new: cst.CSTNode
+
+
+@dataclass
+class _Pending:
+    code: str
+    where: Where
+    message: str
+    trace: Sequence[tuple[Where, str]]
+    fix: Fix | None
+    end: Where | None = None
+
+
+@dataclass
+class Options:
+    """What a file's analysis needs to know of the run (picklable: sent to workers)."""
+
+    enabled: frozenset[str] = frozenset()
+    want_fixes: bool = False
+    closers: tuple[str, ...] = ()
+    task_decorators: tuple[str, ...] = ()
+    project_root: str = "."
+    resources: dict = field(default_factory=dict)
+
+
+class FileContext:
+    def __init__(self, path: str, display: str, text: str, tree: ast.Module | None, options: Options,
+                 table: ResourceTable = DEFAULT_TABLE, project: ProjectModules | None = None,
+                 kind: str = "python"):
+        self.path = path            # on disk (or the stdin name)
+        self.display = display      # as reported
+        self.text = text
+        self.ast = tree
+        self.kind = kind
+        self.options = options
+        self.table = table
+        self.project = project or ProjectModules()
+        self._lines: list[str] | None = None
+        self._module: cst.Module | None = None
+        self._symbols: ModuleSymbols | None = None
+        self._resolver: Resolver | None = None
+        self._positions: Any = None
+        self._facts: dict[str, Any] = {}
+        self._pending: list[_Pending] = []
+        self.notes: list[str] = []
+
+    # ---- lazily computed views -----------------------------------------------------
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    @property
+    def module(self) -> cst.Module:
+        if self._module is None:
+            self._module = cst.parse_module(self.text)
+        return self._module
+
+    @property
+    def symbols(self) -> ModuleSymbols:
+        if self._symbols is None:
+            modname, is_pkg = module_name_for(self.path)
+            tree = self.ast if self.ast is not None else ast.parse(self.text)
+            self._symbols = symbols_from_ast(tree, modname, is_pkg, self.path)
+            self.project.remember(self._symbols)
+        return self._symbols
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            self._resolver = Resolver(self.symbols, self.project)
+        return self._resolver
+
+    def fact(self, name: str, compute: Callable[["FileContext"], Any]) -> Any:
+        """A fact computed once per file, shared by every rule that asks for it."""
+        if name not in self._facts:
+            self._facts[name] = compute(self)
+        return self._facts[name]
+
+    def enabled(self, code: str) -> bool:
+        return code in self.options.enabled
+
+    # ---- reporting ---------------------------------------------------------------
+    def report(self, code: str, where: Where, message: str, *, trace: Iterable[tuple[Where, str]] = (),
+               fix: Fix | None = None, end: Where | None = None) -> None:
+        if code in self.options.enabled:
+            self._pending.append(_Pending(code, where, message, list(trace), fix, end))
+
+    def _position(self, where: Where) -> tuple[int, int, int, int]:
+        if isinstance(where, tuple):
+            line, col = where
+            return line, col, line, col
+        if self._positions is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        rng = self._positions[where]
+        return rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1
+
+    def finish(self, names: dict[str, str]) -> tuple[list[Diagnostic], str | None]:
+        """Turn pending reports into diagnostics (suppression applied) and the fixed source."""
+        out: list[Diagnostic] = []
+        fixes: list[Fix] = []
+        seen: set[tuple] = set()
+        for p in self._pending:
+            line, col, end_line, end_col = self._position(p.where)
+            if p.end is not None:
+                _, _, end_line, end_col = self._position(p.end)
+            text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+            supp = suppressed_codes(text)
+            if supp is not None and (not supp or p.code in supp):
+                continue
+            key = (line, col, p.code)
+            if key in seen:
+                continue
+            seen.add(key)
+            trace = tuple(TraceStep(*self._position(w)[:2], note) for w, note in p.trace)
+            out.append(Diagnostic(self.display, line, col, end_line, end_col, p.code, names.get(p.code, ""),
+                                  p.message, trace, fingerprint(p.code, self.lines, line)))
+            if p.fix is not None:
+                fixes.append(p.fix)
+        fixed = self._apply_fixes(fixes) if (fixes and self.options.want_fixes) else None
+        return out, fixed
+
+    def _apply_fixes(self, fixes: list[Fix]) -> str | None:
+        from txlint.fixes import apply_fixes
+
+        return apply_fixes(self.module, fixes)

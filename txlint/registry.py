@@ -1,0 +1,141 @@
+"""The one registry of rules.  A rule is a small class: code, name, docs, facts it needs, examples.
+
+Rules live in the ``txlint.rules`` package (the top-level ``rules/`` folder of the source tree);
+each module registers its classes with :func:`register` when imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from txlint.context import FileContext
+
+#: file kinds a rule can examine
+PYTHON = "python"
+CONFIG_KINDS = ("supervisord", "systemd", "compose", "kubernetes")
+
+
+@dataclass(frozen=True)
+class Example:
+    """Code a rule must (INVALID) or must not (VALID) report.
+
+    ``source`` is one module, or ``files`` maps several relative paths to their text (a small
+    project; the first file is the one checked unless ``check`` names another).  Expected findings
+    are marked inline with ``# expect: TXL101`` (several codes comma-separated) on the reported
+    line; for non-Python files the marker is ``# expect: TXL501`` too (both formats allow ``#``).
+    """
+
+    source: str = ""
+    files: tuple[tuple[str, str], ...] = ()
+    check: str = ""
+    filename: str = "example.py"
+    note: str = ""
+
+    def project(self) -> dict[str, str]:
+        if self.files:
+            return dict(self.files)
+        return {self.filename: self.source}
+
+    def checked_path(self) -> str:
+        if self.check:
+            return self.check
+        return next(iter(self.project()))
+
+
+def ex(source: str = "", *, files: dict[str, str] | None = None, check: str = "",
+       filename: str = "example.py", note: str = "") -> Example:
+    """Shorthand to build an :class:`Example` (dedents ``source``)."""
+    import textwrap
+
+    return Example(
+        source=textwrap.dedent(source).lstrip("\n"),
+        files=tuple((k, textwrap.dedent(v).lstrip("\n")) for k, v in (files or {}).items()),
+        check=check,
+        filename=filename,
+        note=note,
+    )
+
+
+class Rule:
+    """Base class.  Subclasses set the class attributes and implement :meth:`check`."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    #: markdown with the sections "What it does", "Why is this bad", "Example", "Use instead"
+    doc: ClassVar[str] = ""
+    #: facts the rule needs from the engine: "names", "cfg", "index"
+    needs: ClassVar[frozenset[str]] = frozenset({"names"})
+    #: file kinds examined (``PYTHON`` or members of ``CONFIG_KINDS``)
+    file_kinds: ClassVar[tuple[str, ...]] = (PYTHON,)
+    #: True when some findings carry a safe fix
+    fixable: ClassVar[bool] = False
+    VALID: ClassVar[list[Example]] = []
+    INVALID: ClassVar[list[Example]] = []
+
+    def check(self, ctx: "FileContext") -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class RuleSet:
+    rules: dict[str, type[Rule]] = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+_LOADED = False
+
+#: codes that exist but are not produced by a rule class
+BUILTIN_CODES = {"TXL000": ("parse-error", "a file that cannot be read or parsed")}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    if cls.code in _REGISTRY and _REGISTRY[cls.code] is not cls:
+        raise ValueError(f"rule code {cls.code} registered twice")
+    _REGISTRY[cls.code] = cls
+    return cls
+
+
+def load_rules() -> dict[str, type[Rule]]:
+    """Import every module of ``txlint.rules`` once; return code -> rule class, sorted by code."""
+    global _LOADED
+    if not _LOADED:
+        import txlint.rules as pkg
+
+        for info in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")
+        _LOADED = True
+    return dict(sorted(_REGISTRY.items()))
+
+
+def all_codes() -> dict[str, str]:
+    """code -> name for every code txlint can report, TXL000 included."""
+    codes = {code: name for code, (name, _) in BUILTIN_CODES.items()}
+    codes.update({code: cls.name for code, cls in load_rules().items()})
+    return dict(sorted(codes.items()))
+
+
+def rule_summary(code: str) -> str:
+    if code in BUILTIN_CODES:
+        return BUILTIN_CODES[code][1]
+    return load_rules()[code].summary
+
+
+def rule_name(code: str) -> str:
+    return all_codes().get(code, "")
+
+
+def enabled(codes: Iterable[str], select: Iterable[str], ignore: Iterable[str]) -> list[str]:
+    """Codes enabled by select/ignore prefixes; the longest matching prefix wins (as in ruff)."""
+    select, ignore = list(select), list(ignore)
+    out = []
+    for code in codes:
+        best_sel = max((len(p) for p in select if code.startswith(p)), default=-1)
+        best_ign = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+        if best_sel >= 0 and best_sel > best_ign:
+            out.append(code)
+    return out

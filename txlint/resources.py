@@ -1,0 +1,425 @@
+"""THE table: which calls create, begin, end, release or close what.
+
+Library knowledge lives here as data and nowhere else; the engine (names, cfg, dataflow) is
+generic and the rules read this table.  Users extend it from config (``closers``,
+``task-decorators``, ``[tool.txlint.resources]``).
+
+Terms
+-----
+*kind*      what an object is (``sa.session``, ``dbapi.connection``, ``redis.client`` ...).
+*factory*   a qualified callable whose call result has a kind (``sqlite3.connect`` -> connection).
+*object*    a qualified name that *is* an object of a kind without a call (``django.db.connection``).
+*ref*       see :mod:`txlint.names`: ``sqlalchemy.orm.sessionmaker()()`` is a session.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+# categories a rule can ask about
+ENGINE = "engine"                  # lazy pool of connections (create_engine)
+SESSION_FACTORY = "session-factory"
+SESSION = "session"                # ORM session: owns a connection while in a transaction
+SCOPED_REGISTRY = "scoped-registry"  # scoped_session / Flask-SQLAlchemy db.session
+EXTENSION = "extension"            # Flask-SQLAlchemy SQLAlchemy()
+CONNECTION = "connection"          # holds a server connection until closed
+CURSOR = "cursor"
+POOL = "pool"                      # hands out connections (getconn/acquire)
+TRANSACTION = "transaction"
+REDIS = "redis"                    # redis client or pool (lazy)
+DATABASE = "database"              # peewee Database: lazy until .connect()
+CELERY_APP = "celery-app"
+OTHER = "other"
+
+# what leaving a `with` block does to the object the context manager yields
+EXIT_NONE = "none"
+EXIT_CLOSE = "close"          # closes (and so also ends any transaction)
+EXIT_END_TX = "end-tx"        # commits or rolls back, does NOT close
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    category: str
+    label: str                                  # for messages: "SQLAlchemy Session"
+    resource: bool = False                      # the acquiring function must release it
+    lazy: bool = False                          # connects on first use (never TXL201/TXL401)
+    methods: dict[str, str] = field(default_factory=dict)   # method -> kind of its result
+    attrs: dict[str, str] = field(default_factory=dict)     # attribute -> kind
+    call_returns: str | None = None             # calling the object itself
+    item_returns: str | None = None             # obj[...]
+    closers: frozenset[str] = frozenset()       # methods that release it
+    tx_begin: frozenset[str] = frozenset()      # methods that begin an explicit transaction on it
+    tx_end: frozenset[str] = frozenset()        # methods that end the transaction open on it
+    sql_methods: frozenset[str] = frozenset()   # execute("BEGIN"/"COMMIT"/"ROLLBACK") on it
+    with_exit: str = EXIT_NONE                  # what `with obj:` does on the way out
+    cm_methods: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # ^ method -> (kind bound by `with obj.m() as x`, exit effect on it): engine.begin(), pool.acquire()
+    release_args: dict[str, int] = field(default_factory=dict)  # pool.putconn(conn): releases arg 0
+    closes_children: bool = False               # closing it closes what came from it (cursors)
+    borrowed: frozenset[str] = frozenset()      # methods returning objects owned by someone else
+    server_side: bool = False                   # holds a server connection while open (TXL401/403)
+
+
+_K: dict[str, Kind] = {}
+
+
+def _kind(name: str, category: str, label: str, *, base: str | None = None, **kw) -> Kind:
+    if base is not None:
+        k = replace(_K[base], name=name, category=category, label=label, **kw)
+    else:
+        k = Kind(name=name, category=category, label=label, **kw)
+    _K[name] = k
+    return k
+
+
+# ---------------------------------------------------------------- DB-API (PEP 249) drivers
+_kind("dbapi.cursor", CURSOR, "cursor", resource=True, closers=frozenset({"close"}),
+      with_exit=EXIT_CLOSE, sql_methods=frozenset({"execute"}))
+_kind("dbapi.connection", CONNECTION, "DB-API connection", resource=True, server_side=True,
+      methods={"cursor": "dbapi.cursor"}, closers=frozenset({"close"}),
+      tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute", "executescript"}),
+      with_exit=EXIT_CLOSE, closes_children=True)
+# sqlite3 and psycopg2: `with conn:` commits or rolls back but does not close (contract §6)
+_kind("sqlite3.connection", CONNECTION, "sqlite3 connection", base="dbapi.connection", with_exit=EXIT_END_TX)
+_kind("psycopg2.connection", CONNECTION, "psycopg2 connection", base="dbapi.connection", with_exit=EXIT_END_TX)
+_kind("pyodbc.connection", CONNECTION, "pyodbc connection", base="dbapi.connection", with_exit=EXIT_END_TX)
+_kind("psycopg.connection", CONNECTION, "psycopg connection", base="dbapi.connection", with_exit=EXIT_CLOSE,
+      methods={"cursor": "dbapi.cursor", "transaction": "psycopg.transaction"})
+_kind("psycopg.transaction", TRANSACTION, "psycopg transaction", with_exit=EXIT_END_TX)
+_kind("pymysql.connection", CONNECTION, "PyMySQL connection", base="dbapi.connection", with_exit=EXIT_CLOSE,
+      tx_begin=frozenset({"begin"}))
+_kind("mysqldb.connection", CONNECTION, "MySQLdb connection", base="dbapi.connection", with_exit=EXIT_CLOSE,
+      tx_begin=frozenset({"begin"}))
+_kind("mysqlconnector.connection", CONNECTION, "mysql.connector connection", base="dbapi.connection",
+      with_exit=EXIT_CLOSE, tx_begin=frozenset({"start_transaction"}))
+_kind("oracledb.connection", CONNECTION, "oracledb connection", base="dbapi.connection", with_exit=EXIT_CLOSE,
+      tx_begin=frozenset({"begin"}))
+_kind("aiomysql.connection", CONNECTION, "aiomysql connection", base="dbapi.connection", with_exit=EXIT_CLOSE,
+      tx_begin=frozenset({"begin"}))
+_kind("dbapi.pool", POOL, "DB-API connection pool", lazy=True,
+      methods={"getconn": "dbapi.pooled-connection", "get_connection": "dbapi.pooled-connection"},
+      release_args={"putconn": 0})
+_kind("dbapi.pooled-connection", CONNECTION, "pooled connection", base="dbapi.connection",
+      with_exit=EXIT_END_TX)
+_kind("psycopg.pool", POOL, "psycopg pool", lazy=True,
+      methods={"getconn": "psycopg.connection"}, release_args={"putconn": 0},
+      cm_methods={"connection": ("psycopg.connection", EXIT_CLOSE)})
+_kind("aiomysql.pool", POOL, "aiomysql pool", lazy=True,
+      methods={"acquire": "aiomysql.connection"}, release_args={"release": 0},
+      cm_methods={"acquire": ("aiomysql.connection", EXIT_CLOSE)})
+
+# ---------------------------------------------------------------- asyncpg
+_kind("asyncpg.transaction", TRANSACTION, "asyncpg transaction",
+      tx_begin=frozenset({"start"}), tx_end=frozenset({"commit", "rollback"}), with_exit=EXIT_END_TX)
+_kind("asyncpg.connection", CONNECTION, "asyncpg connection", resource=True, server_side=True,
+      methods={"transaction": "asyncpg.transaction"}, closers=frozenset({"close", "terminate"}),
+      sql_methods=frozenset({"execute"}), with_exit=EXIT_CLOSE)
+_kind("asyncpg.pool", POOL, "asyncpg pool", lazy=True,
+      methods={"acquire": "asyncpg.pooled-connection"}, release_args={"release": 0},
+      cm_methods={"acquire": ("asyncpg.pooled-connection", EXIT_CLOSE)})
+_kind("asyncpg.pooled-connection", CONNECTION, "asyncpg pool connection", base="asyncpg.connection")
+
+# ---------------------------------------------------------------- SQLAlchemy (1.x, 2.x, asyncio)
+_kind("sa.transaction", TRANSACTION, "SQLAlchemy transaction",
+      tx_end=frozenset({"commit", "rollback", "close"}), with_exit=EXIT_END_TX)
+_kind("sa.connection", CONNECTION, "SQLAlchemy Connection", resource=True, server_side=True,
+      methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "begin_twophase": "sa.transaction"},
+      closers=frozenset({"close", "invalidate"}), tx_begin=frozenset({"begin", "begin_nested", "begin_twophase"}),
+      tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute", "exec_driver_sql"}),
+      with_exit=EXIT_CLOSE)
+_kind("sa.engine", ENGINE, "SQLAlchemy Engine", lazy=True,
+      methods={"connect": "sa.connection", "raw_connection": "dbapi.connection"},
+      cm_methods={"begin": ("sa.connection", EXIT_CLOSE), "connect": ("sa.connection", EXIT_CLOSE)})
+_kind("sa.session", SESSION, "SQLAlchemy Session", resource=True,
+      methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "connection": "sa.connection"},
+      closers=frozenset({"close"}), tx_begin=frozenset({"begin", "begin_nested"}),
+      tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute"}),
+      with_exit=EXIT_CLOSE, borrowed=frozenset({"connection", "get_bind"}), closes_children=True)
+_kind("sa.session-factory", SESSION_FACTORY, "SQLAlchemy sessionmaker", lazy=True,
+      call_returns="sa.session", cm_methods={"begin": ("sa.session", EXIT_CLOSE)})
+# a scoped_session registry: calling it gives the thread's session, remove() closes it
+_kind("sa.scoped-session", SCOPED_REGISTRY, "scoped session", lazy=True,
+      call_returns="sa.scoped-member",
+      methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "connection": "sa.connection"},
+      closers=frozenset({"remove", "close"}), tx_begin=frozenset({"begin", "begin_nested"}),
+      tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute"}),
+      borrowed=frozenset({"connection", "get_bind"}))
+_kind("sa.scoped-member", SESSION, "scoped session", base="sa.session")
+_kind("fsa.extension", EXTENSION, "Flask-SQLAlchemy extension", lazy=True,
+      attrs={"session": "sa.scoped-session", "engine": "sa.engine"},
+      methods={"create_scoped_session": "sa.scoped-session"})
+
+# ---------------------------------------------------------------- Django
+_kind("django.connection", CONNECTION, "Django connection", server_side=True,
+      methods={"cursor": "dbapi.cursor", "chunked_cursor": "dbapi.cursor"},
+      tx_end=frozenset({"commit", "rollback"}))
+_kind("django.connections", OTHER, "Django connections", item_returns="django.connection")
+
+# ---------------------------------------------------------------- peewee
+_kind("peewee.database", DATABASE, "peewee Database", lazy=True,
+      methods={"cursor": "dbapi.cursor"},
+      closers=frozenset({"close"}), tx_begin=frozenset({"begin"}), tx_end=frozenset({"commit", "rollback"}))
+
+# ---------------------------------------------------------------- Redis (lazy: TXL404 only)
+_kind("redis.pool", REDIS, "Redis connection pool", lazy=True)
+_kind("redis.client", REDIS, "Redis client", lazy=True, methods={"pubsub": "redis.pubsub", "pipeline": "other"})
+_kind("redis.pubsub", OTHER, "Redis pubsub")
+
+# ---------------------------------------------------------------- Celery
+_kind("celery.app", CELERY_APP, "Celery app", lazy=True)
+
+KINDS: dict[str, Kind] = dict(_K)
+
+_DBAPI = {
+    "sqlite3.connect": "sqlite3.connection",
+    "sqlite3.dbapi2.connect": "sqlite3.connection",
+    "sqlite3.Connection": "sqlite3.connection",
+    "psycopg2.connect": "psycopg2.connection",
+    "psycopg2.extensions.connection": "psycopg2.connection",
+    "psycopg.connect": "psycopg.connection",
+    "psycopg.Connection.connect": "psycopg.connection",
+    "psycopg.AsyncConnection.connect": "psycopg.connection",
+    "pymysql.connect": "pymysql.connection",
+    "pymysql.Connect": "pymysql.connection",
+    "pymysql.Connection": "pymysql.connection",
+    "pymysql.connections.Connection": "pymysql.connection",
+    "MySQLdb.connect": "mysqldb.connection",
+    "MySQLdb.Connect": "mysqldb.connection",
+    "MySQLdb.Connection": "mysqldb.connection",
+    "MySQLdb.connections.Connection": "mysqldb.connection",
+    "mysql.connector.connect": "mysqlconnector.connection",
+    "mysql.connector.MySQLConnection": "mysqlconnector.connection",
+    "oracledb.connect": "oracledb.connection",
+    "cx_Oracle.connect": "oracledb.connection",
+    "pyodbc.connect": "pyodbc.connection",
+    "aiomysql.connect": "aiomysql.connection",
+    "asyncpg.connect": "asyncpg.connection",
+}
+
+#: qualified callable -> kind of what calling it returns
+FACTORIES: dict[str, str] = {
+    **_DBAPI,
+    "psycopg2.pool.SimpleConnectionPool": "dbapi.pool",
+    "psycopg2.pool.ThreadedConnectionPool": "dbapi.pool",
+    "psycopg2.pool.AbstractConnectionPool": "dbapi.pool",
+    "psycopg_pool.ConnectionPool": "psycopg.pool",
+    "psycopg_pool.AsyncConnectionPool": "psycopg.pool",
+    "mysql.connector.pooling.MySQLConnectionPool": "dbapi.pool",
+    "asyncpg.create_pool": "asyncpg.pool",
+    "asyncpg.pool.create_pool": "asyncpg.pool",
+    "aiomysql.create_pool": "aiomysql.pool",
+    "sqlalchemy.create_engine": "sa.engine",
+    "sqlalchemy.engine.create_engine": "sa.engine",
+    "sqlalchemy.engine_from_config": "sa.engine",
+    "sqlalchemy.engine.engine_from_config": "sa.engine",
+    "sqlalchemy.ext.asyncio.create_async_engine": "sa.engine",
+    "sqlalchemy.ext.asyncio.async_engine_from_config": "sa.engine",
+    "sqlalchemy.orm.sessionmaker": "sa.session-factory",
+    "sqlalchemy.orm.session.sessionmaker": "sa.session-factory",
+    "sqlalchemy.ext.asyncio.async_sessionmaker": "sa.session-factory",
+    "sqlalchemy.orm.Session": "sa.session",
+    "sqlalchemy.orm.session.Session": "sa.session",
+    "sqlalchemy.orm.create_session": "sa.session",
+    "sqlalchemy.ext.asyncio.AsyncSession": "sa.session",
+    "sqlmodel.Session": "sa.session",
+    "sqlalchemy.orm.scoped_session": "sa.scoped-session",
+    "sqlalchemy.orm.scoping.scoped_session": "sa.scoped-session",
+    "sqlalchemy.ext.asyncio.async_scoped_session": "sa.scoped-session",
+    "flask_sqlalchemy.SQLAlchemy": "fsa.extension",
+    "flask.ext.sqlalchemy.SQLAlchemy": "fsa.extension",
+    "sqlmodel.create_engine": "sa.engine",
+    "peewee.Database": "peewee.database",
+    "peewee.SqliteDatabase": "peewee.database",
+    "peewee.MySQLDatabase": "peewee.database",
+    "peewee.PostgresqlDatabase": "peewee.database",
+    "playhouse.pool.PooledMySQLDatabase": "peewee.database",
+    "playhouse.pool.PooledPostgresqlDatabase": "peewee.database",
+    "playhouse.pool.PooledSqliteDatabase": "peewee.database",
+    "playhouse.db_url.connect": "peewee.database",
+    "redis.Redis": "redis.client",
+    "redis.StrictRedis": "redis.client",
+    "redis.client.Redis": "redis.client",
+    "redis.client.StrictRedis": "redis.client",
+    "redis.from_url": "redis.client",
+    "redis.Redis.from_url": "redis.client",
+    "redis.StrictRedis.from_url": "redis.client",
+    "redis.ConnectionPool": "redis.pool",
+    "redis.BlockingConnectionPool": "redis.pool",
+    "redis.connection.ConnectionPool": "redis.pool",
+    "redis.connection.BlockingConnectionPool": "redis.pool",
+    "redis.ConnectionPool.from_url": "redis.pool",
+    "redis.BlockingConnectionPool.from_url": "redis.pool",
+    "redis.cluster.RedisCluster": "redis.client",
+    "redis.RedisCluster": "redis.client",
+    "redis.RedisCluster.from_url": "redis.client",
+    "redis.cluster.RedisCluster.from_url": "redis.client",
+    "rediscluster.RedisCluster": "redis.client",
+    "rediscluster.StrictRedisCluster": "redis.client",
+    "redis.asyncio.Redis": "redis.client",
+    "redis.asyncio.StrictRedis": "redis.client",
+    "redis.asyncio.from_url": "redis.client",
+    "redis.asyncio.Redis.from_url": "redis.client",
+    "redis.asyncio.ConnectionPool": "redis.pool",
+    "redis.asyncio.BlockingConnectionPool": "redis.pool",
+    "redis.asyncio.ConnectionPool.from_url": "redis.pool",
+    "redis.asyncio.RedisCluster": "redis.client",
+    "redis.asyncio.cluster.RedisCluster": "redis.client",
+    "redis.asyncio.client.Redis": "redis.client",
+    "celery.Celery": "celery.app",
+}
+
+#: qualified names that are objects of a kind without being called
+OBJECTS: dict[str, str] = {
+    "django.db.connection": "django.connection",
+    "django.db.connections": "django.connections",
+}
+
+#: module-level functions with effects that are not tied to one object:
+#: name -> (effect, key, condition). Effects: "tx-begin", "tx-end", "borrow".
+#: ``condition`` is "arg0-false" / "arg0-true" / "" (always).
+FUNCTIONS: dict[str, tuple[str, str, str]] = {
+    "django.db.transaction.set_autocommit": ("tx-begin", "django.autocommit", "arg0-false"),
+    "django.db.transaction.commit": ("tx-end", "django.autocommit", ""),
+    "django.db.transaction.rollback": ("tx-end", "django.autocommit", ""),
+    "alembic.op.get_bind": ("borrow", "", ""),
+}
+# set_autocommit(True) also ends the manual transaction
+AUTOCOMMIT_ON = ("django.db.transaction.set_autocommit", "arg0-true")
+
+#: context managers that make a block transactional and end it themselves
+MANAGED_TX_CONTEXTS = frozenset({
+    "django.db.transaction.atomic",
+})
+
+#: wrappers that take ownership of a resource passed to them and close it
+OWNERSHIP_TAKERS = frozenset({
+    "contextlib.closing",
+    "contextlib.ExitStack.enter_context",
+    "contextlib.ExitStack.callback",
+    "contextlib.ExitStack.push",
+    "contextlib.AsyncExitStack.enter_async_context",
+    "contextlib.AsyncExitStack.enter_context",
+    "contextlib.AsyncExitStack.push_async_callback",
+    "contextlib.AsyncExitStack.callback",
+    "weakref.finalize",
+    "atexit.register",
+})
+
+# SQL text that begins or ends a transaction when passed to an execute() method
+SQL_BEGIN = re.compile(r"^\s*(BEGIN|START\s+TRANSACTION)\b", re.IGNORECASE)
+SQL_END = re.compile(r"^\s*(COMMIT|ROLLBACK|END)\b(?!\s+TO\b)", re.IGNORECASE)
+
+# ---------------------------------------------------------------- Celery and waits (rules 3xx/4xx)
+TASK_DECORATORS = frozenset({
+    "celery.shared_task",
+    "celery.task",
+    "celery.decorators.task",
+    "celery.app.task",
+})
+CELERY_APP_TASK_ATTRS = frozenset({"task", "shared_task"})
+CELERY_SIGNALS = frozenset({
+    "celery.signals.task_postrun", "celery.signals.task_prerun", "celery.signals.task_success",
+    "celery.signals.task_failure", "celery.signals.worker_process_init",
+    "celery.signals.worker_process_shutdown",
+})
+# calls that block the current thread (TXL403); qualified names or method names on any object
+WAIT_FUNCTIONS = frozenset({"time.sleep", "asyncio.sleep", "gevent.sleep", "eventlet.sleep", "trio.sleep",
+                            "anyio.sleep", "select.select"})
+WAIT_METHODS = frozenset({"wait", "get", "listen", "brpop", "blpop", "brpoplpush", "bzpopmin", "bzpopmax",
+                          "recv", "receive", "receive_text", "receive_json", "receive_bytes", "xread",
+                          "get_message", "accept"})
+CONNECTION_REFRESHERS = frozenset({"django.db.close_old_connections", "django.db.connection.close"})
+
+# Redis keyword that makes a client check idle connections before use
+REDIS_HEALTH_KEYWORD = "health_check_interval"
+# create_engine keywords that keep pooled connections alive
+ENGINE_LIVENESS_KEYWORDS = ("pool_pre_ping", "pool_recycle")
+ENGINE_EXEMPT_POOLS = frozenset({"sqlalchemy.pool.NullPool", "sqlalchemy.pool.StaticPool",
+                                 "sqlalchemy.NullPool", "sqlalchemy.StaticPool",
+                                 "sqlalchemy.pool.impl.NullPool", "sqlalchemy.pool.impl.StaticPool"})
+
+
+@dataclass
+class ResourceTable:
+    """The table as one object, so config can extend a copy without touching the defaults."""
+
+    kinds: dict[str, Kind] = field(default_factory=lambda: dict(KINDS))
+    factories: dict[str, str] = field(default_factory=lambda: dict(FACTORIES))
+    objects: dict[str, str] = field(default_factory=lambda: dict(OBJECTS))
+    functions: dict[str, tuple[str, str, str]] = field(default_factory=lambda: dict(FUNCTIONS))
+    closers: frozenset[str] = frozenset()           # project helpers that close their first argument
+    task_decorators: frozenset[str] = TASK_DECORATORS
+
+    def extend(self, *, closers=(), task_decorators=(), factories: dict[str, str] | None = None) -> "ResourceTable":
+        out = ResourceTable(dict(self.kinds), dict(self.factories), dict(self.objects), dict(self.functions),
+                            self.closers | frozenset(closers), self.task_decorators | frozenset(task_decorators))
+        for name, kind in (factories or {}).items():
+            if kind not in out.kinds:
+                raise ValueError(f"unknown resource kind {kind!r} for {name!r}")
+            out.factories[name] = kind
+        return out
+
+    # ---- kinds of refs -------------------------------------------------------------
+    def kind(self, name: str | None) -> Kind | None:
+        return self.kinds.get(name) if name else None
+
+    def kind_of_ref(self, ref: str | None) -> Kind | None:
+        """Kind of the value a ref denotes (``sqlite3.connect()`` -> sqlite3 connection)."""
+        if not ref:
+            return None
+        ops = _split_ref(ref)
+        # longest dotted prefix that is a known factory (when called) or object
+        kind: str | None = None
+        start = -1
+        dotted = ""
+        names: list[str] = []
+        for i, op in enumerate(ops):
+            if op in ("()", "[]"):
+                break
+            names.append(op)
+        for n in range(len(names), 0, -1):
+            dotted = ".".join(names[:n])
+            if dotted in self.objects:
+                kind, start = self.objects[dotted], n
+                break
+            if dotted in self.factories and n < len(ops) and ops[n] == "()":
+                kind, start = self.factories[dotted], n + 1
+                break
+        if kind is None:
+            return None
+        i = start
+        while i < len(ops) and kind is not None:
+            op = ops[i]
+            spec = self.kinds.get(kind)
+            if spec is None:
+                return None
+            if op == "()":
+                kind = spec.call_returns
+            elif op == "[]":
+                kind = spec.item_returns
+            elif i + 1 < len(ops) and ops[i + 1] == "()" and op in spec.methods:
+                kind = spec.methods[op]
+                i += 1
+            elif op in spec.attrs:
+                kind = spec.attrs[op]
+            else:
+                return None
+            i += 1
+        return self.kinds.get(kind) if kind else None
+
+    def factory_kind(self, callee_ref: str | None) -> Kind | None:
+        """Kind of what calling ``callee_ref`` returns."""
+        return self.kind_of_ref(callee_ref + "()") if callee_ref else None
+
+
+def _split_ref(ref: str) -> list[str]:
+    """``a.b().c[]`` -> ``["a", "b", "()", "c", "[]"]``."""
+    out: list[str] = []
+    for token in re.findall(r"\(\)|\[\]|[^.()\[\]]+", ref):
+        out.append(token)
+    return out
+
+
+DEFAULT_TABLE = ResourceTable()
