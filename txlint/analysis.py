@@ -51,7 +51,10 @@ def file_kind(path: str) -> str:
 
 
 def error_result(display: str, message: str, line: int = 1, column: int = 1) -> FileResult:
-    diag = Diagnostic(display, line, column, line, column, "TXL000", "parse-error", message, ())
+    import hashlib
+
+    fp = hashlib.sha256(f"TXL000\x1f{message}".encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    diag = Diagnostic(display, line, column, line, column, "TXL000", "parse-error", message, (), fp)
     return FileResult(display, [diag])
 
 

@@ -171,6 +171,8 @@ class ProjectModules:
     def __init__(self, roots: list[str] | None = None):
         self.roots = [os.path.abspath(r) for r in (roots or [])]
         self._cache: dict[str, ModuleSymbols | None] = {}
+        #: files read for the current analysis (the result cache re-checks them)
+        self.touched: set[str] = set()
 
     def add_root(self, root: str) -> None:
         root = os.path.abspath(root)
@@ -187,13 +189,17 @@ class ProjectModules:
 
     def symbols(self, module: str) -> ModuleSymbols | None:
         if module in self._cache:
-            return self._cache[module]
+            cached = self._cache[module]
+            if cached is not None and cached.path:
+                self.touched.add(cached.path)
+            return cached
         self._cache[module] = None  # guards against import cycles
         path = self.find_file(module)
         if path is None:
             return None
         syms = self.load(path, module)
         self._cache[module] = syms
+        self.touched.add(path)
         return syms
 
     def load(self, path: str, module: str | None = None) -> ModuleSymbols | None:

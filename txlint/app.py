@@ -1,0 +1,226 @@
+"""One check run: settings -> discovery -> runner (cache, workers) -> baseline -> reporters -> exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import click
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class CheckRequest:
+    paths: list[str] = field(default_factory=list)
+    fmt: str = "text"
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    config: str | None = None
+    jobs: int | None = None
+    use_cache: bool = True
+    baseline: str | None = None
+    write_baseline: str | None = None
+    stdin_filename: str | None = None
+    statistics: bool = False
+    fix: bool = False
+    diff: bool = False
+    exit_zero: bool = False
+    quiet: bool = False
+    verbose: bool = False
+
+
+class UsageProblem(Exception):
+    pass
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def run_check(req: CheckRequest) -> int:
+    try:
+        return _run(req)
+    except UsageProblem as exc:
+        _err(f"txlint: {exc}")
+        return EXIT_ERROR
+    except Exception as exc:  # never a traceback for users; --verbose shows it
+        from txlint.settings import ConfigError
+
+        if isinstance(exc, ConfigError):
+            _err(f"txlint: configuration error: {exc}")
+            return EXIT_ERROR
+        if req.verbose:
+            _err(traceback.format_exc().replace("Traceback (most recent call last)", "Internal error stack"))
+        _err(f"txlint: internal error: {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
+
+
+def _run(req: CheckRequest) -> int:
+    from txlint.context import Options
+    from txlint.discovery import Excluder, Target, discover, kind_of
+    from txlint.registry import all_codes, enabled as enabled_codes, load_rules
+    from txlint.settings import build_settings, find_project_root, split_list
+
+    started = time.perf_counter()
+    if req.fix and req.diff:
+        raise UsageProblem("--fix and --diff cannot be used together")
+    codes = all_codes()
+    settings = build_settings(config=req.config, select=split_list(req.select), ignore=split_list(req.ignore),
+                              exclude=split_list(req.exclude), known_codes=list(codes))
+    enabled = enabled_codes(codes, settings.select, settings.ignore)
+    rules = load_rules()
+    excluder = Excluder.build(settings.excludes)
+
+    stdin_text = None
+    paths = list(req.paths)
+    if req.stdin_filename is not None and (not paths or paths == ["-"]):
+        name = req.stdin_filename
+        data = sys.stdin.buffer.read()
+        if excluder.excluded(name):
+            targets = []
+        else:
+            kind = kind_of(name, explicit=True) or "python"
+            from txlint.source import SourceError, decode
+
+            try:
+                stdin_text = decode(data) if kind == "python" else data.decode("utf-8-sig")
+                targets = [Target("-", name, kind)]
+            except (SourceError, UnicodeDecodeError) as exc:
+                targets = [Target("-", name, kind, getattr(exc, "message", str(exc)))]
+        root = find_project_root(os.path.dirname(os.path.abspath(name)) or ".") if not settings.config_path \
+            else settings.project_root
+    else:
+        if "-" in paths:
+            raise UsageProblem("reading from stdin needs --stdin-filename NAME")
+        if not paths:
+            paths = ["."]
+        targets = discover(paths, excluder)
+        root = settings.project_root
+        if not settings.config_path and paths:
+            root = find_project_root(paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0]) or ".")
+
+    options = Options(enabled=frozenset(enabled), want_fixes=req.fix or req.diff, closers=tuple(settings.closers),
+                      task_decorators=tuple(settings.task_decorators), project_root=root,
+                      resources=dict(settings.resources))
+    cache = None
+    if req.use_cache and not (req.fix or req.diff) and stdin_text is None:
+        from txlint.cache import Cache
+
+        cache = Cache(root, settings.fingerprint(enabled) + "-" + ",".join(sorted(enabled)))
+    jobs = req.jobs or os.cpu_count() or 1
+
+    progress = None
+    if req.verbose:
+        def progress(result):
+            _err(f"checked {result.path}: {len(result.diagnostics)} finding(s)")
+
+    from txlint.runner import run
+
+    if req.verbose:
+        _err(f"txlint {_version()}: {len(targets)} file(s), {len(enabled)} rule(s), jobs={jobs}, "
+             f"config={settings.config_path or 'none'}, cache={'off' if cache is None else cache.dir}")
+    results, stats = run(targets, options, jobs=jobs, cache=cache, stdin_text=stdin_text, progress=progress)
+
+    if req.fix or req.diff:
+        changed = _apply_fixes(results, req, stdin_text)
+        if req.diff:
+            _finish_note(req, f"{changed} file(s) would be changed", started, stats)
+            return EXIT_FINDINGS if changed else EXIT_CLEAN
+        if changed:
+            # report what is left after fixing
+            fixed_targets = [t for t in targets]
+            options_nofix = Options(**{**options.__dict__, "want_fixes": False})
+            results, stats = run(fixed_targets, options_nofix, jobs=jobs, cache=None, stdin_text=stdin_text)
+
+    diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key)
+    if req.write_baseline:
+        from txlint.baseline import write_baseline
+
+        write_baseline(req.write_baseline, diagnostics)
+        _finish_note(req, f"wrote {len(diagnostics)} finding(s) to {req.write_baseline}", started, stats)
+        return EXIT_CLEAN
+    if req.baseline:
+        from txlint.baseline import BaselineError, load_baseline
+
+        try:
+            diagnostics = load_baseline(req.baseline).filter(diagnostics)
+        except BaselineError as exc:
+            raise UsageProblem(str(exc)) from None
+
+    from txlint.reporters import render
+
+    enabled_rules = {code: rules[code] for code in enabled if code in rules}
+    out = render(req.fmt, diagnostics, files_checked=len(targets), errors=[], rules=enabled_rules,
+                 statistics=req.statistics)
+    if out:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    if req.verbose:
+        for note in stats.notes:
+            _err(f"note: {note}")
+    if req.fmt == "text" and not req.quiet:
+        n = len(diagnostics)
+        summary = f"Found {n} finding{'s' if n != 1 else ''} in {len({d.path for d in diagnostics})} file(s)" \
+            if n else "No findings"
+        _finish_note(req, f"{summary} ({len(targets)} file(s) checked)", started, stats)
+    elif req.verbose:
+        _finish_note(req, f"{len(diagnostics)} finding(s)", started, stats)
+    if diagnostics and not req.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _version() -> str:
+    from txlint import __version__
+
+    return __version__
+
+
+def _finish_note(req: CheckRequest, message: str, started: float, stats) -> None:
+    if req.quiet:
+        return
+    if req.verbose:
+        message += (f"; {stats.files} file(s), {stats.cached} from cache, {stats.analysed} analysed, "
+                    f"{time.perf_counter() - started:.2f} s")
+    _err(message)
+
+
+def _apply_fixes(results, req: CheckRequest, stdin_text: str | None) -> int:
+    from txlint.fixes import unified_diff, write_atomic
+
+    changed = 0
+    for result in results:
+        new = result.fixed_source
+        if not new:
+            continue
+        if result.path == req.stdin_filename and stdin_text is not None:
+            old = stdin_text
+        else:
+            try:
+                from txlint.source import decode, read_bytes
+
+                raw = read_bytes(_path_of(result.path))
+                old = decode(raw)
+            except Exception:
+                continue
+        if new == old:
+            continue
+        changed += 1
+        if req.diff or (stdin_text is not None and result.path == req.stdin_filename):
+            sys.stdout.write(unified_diff(result.path, old, new))
+        else:
+            bom = raw.startswith(b"\xef\xbb\xbf")
+            write_atomic(_path_of(result.path), ("\ufeff" if bom else "") + new)
+            if not req.quiet:
+                _err(f"fixed {result.path}")
+    sys.stdout.flush()
+    return changed
+
+
+def _path_of(display: str) -> str:
+    return display
