@@ -43,7 +43,7 @@ def project_for(path: str, options: Options) -> ProjectModules:
 
 def file_kind(path: str) -> str:
     """``python`` or one of the config kinds; decided by name (and, for YAML/INI, content)."""
-    from txlint.discovery import config_kind
+    from txlint.configfiles import config_kind
 
     if path.endswith(".py") or path.endswith(".pyi") or path == "-":
         return PYTHON

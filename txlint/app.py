@@ -139,9 +139,12 @@ def _run(req: CheckRequest) -> int:
 
     diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key)
     if req.write_baseline:
-        from txlint.baseline import write_baseline
+        from txlint.baseline import BaselineError, write_baseline
 
-        write_baseline(req.write_baseline, diagnostics)
+        try:
+            write_baseline(req.write_baseline, diagnostics)
+        except BaselineError as exc:
+            raise UsageProblem(str(exc)) from None
         _finish_note(req, f"wrote {len(diagnostics)} finding(s) to {req.write_baseline}", started, stats)
         return EXIT_CLEAN
     if req.baseline:

@@ -263,7 +263,8 @@ class Resolver:
         return self.canonical(ref)
 
     def ref(self, node: cst.CSTNode, local: dict[str, str] | None = None) -> str | None:
-        return cst_dotted(node, lambda n: self.lookup(n, local))
+        out = cst_dotted(node, lambda n: self.lookup(n, local))
+        return self.canonical(out) if out is not None and "." in out else out
 
     def canonical(self, ref: str) -> str:
         """Follow a ref through project modules: ``app.db.SessionLocal`` becomes

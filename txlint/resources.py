@@ -267,8 +267,38 @@ FACTORIES: dict[str, str] = {
     "redis.asyncio.RedisCluster": "redis.client",
     "redis.asyncio.cluster.RedisCluster": "redis.client",
     "redis.asyncio.client.Redis": "redis.client",
+    # aioredis 2.x (the redis.asyncio API under its old name)
+    "aioredis.Redis": "redis.client",
+    "aioredis.StrictRedis": "redis.client",
+    "aioredis.from_url": "redis.client",
+    "aioredis.Redis.from_url": "redis.client",
+    "aioredis.ConnectionPool": "redis.pool",
+    "aioredis.BlockingConnectionPool": "redis.pool",
+    "aioredis.ConnectionPool.from_url": "redis.pool",
     "celery.Celery": "celery.app",
 }
+
+# connection classes: constructing one connects, and a parameter annotated with one has its kind
+FACTORIES.update({
+    "aiomysql.Connection": "aiomysql.connection",
+    "aiomysql.connection.Connection": "aiomysql.connection",
+    "asyncpg.Connection": "asyncpg.connection",
+    "asyncpg.connection.Connection": "asyncpg.connection",
+    "asyncpg.pool.PoolConnectionProxy": "asyncpg.pooled-connection",
+    "cx_Oracle.Connection": "oracledb.connection",
+    "oracledb.Connection": "oracledb.connection",
+    "oracledb.AsyncConnection": "oracledb.connection",
+    "psycopg.Connection": "psycopg.connection",
+    "psycopg.AsyncConnection": "psycopg.connection",
+    "pyodbc.Connection": "pyodbc.connection",
+    "mysql.connector.connection.MySQLConnection": "mysqlconnector.connection",
+    "sqlalchemy.Connection": "sa.connection",
+    "sqlalchemy.engine.Connection": "sa.connection",
+    "sqlalchemy.engine.base.Connection": "sa.connection",
+    "sqlalchemy.ext.asyncio.AsyncConnection": "sa.connection",
+    "sqlalchemy.ext.asyncio.engine.AsyncConnection": "sa.connection",
+    "sqlalchemy.ext.asyncio.session.AsyncSession": "sa.session",
+})
 
 #: qualified names that are objects of a kind without being called
 OBJECTS: dict[str, str] = {
@@ -339,6 +369,14 @@ ENGINE_LIVENESS_KEYWORDS = ("pool_pre_ping", "pool_recycle")
 ENGINE_EXEMPT_POOLS = frozenset({"sqlalchemy.pool.NullPool", "sqlalchemy.pool.StaticPool",
                                  "sqlalchemy.NullPool", "sqlalchemy.StaticPool",
                                  "sqlalchemy.pool.impl.NullPool", "sqlalchemy.pool.impl.StaticPool"})
+# SQLAlchemy URL dialects of embedded databases (no server, no idle timeout): TXL402 exempt
+EMBEDDED_DIALECTS = frozenset({"sqlite", "duckdb"})
+# methods that make an otherwise lazy object open and keep a server connection on itself
+# (TXL401 when called at import time): kind -> method names
+HOLDING_METHODS: dict[str, frozenset[str]] = {
+    "peewee.database": frozenset({"connect"}),
+    "django.connection": frozenset({"ensure_connection", "connect"}),
+}
 
 
 @dataclass

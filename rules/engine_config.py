@@ -1,0 +1,834 @@
+"""TXL402 engine-without-liveness-check, and the keyword-argument helpers TXL402/TXL404 share.
+
+A SQLAlchemy engine keeps a pool of connections.  A pooled connection that idles longer than the
+server's idle timeout (MySQL ``wait_timeout``, 8 hours by default; firewalls, NAT and load balancers
+often far less) is closed by the other side, and the pool hands it out anyway unless the engine was
+told to test it (``pool_pre_ping=True``) or to replace old ones (``pool_recycle``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from txlint.context import FileContext, Fix
+from txlint.registry import Rule, ex, register
+from txlint.resources import EMBEDDED_DIALECTS, ENGINE_EXEMPT_POOLS
+
+ENGINE_KIND = "sa.engine"
+_UNKNOWN = object()
+
+
+# ---------------------------------------------------------------- reading keyword arguments
+@dataclass
+class Keywords:
+    """What the keyword arguments of one call say, ``**`` unpacking of known dicts included."""
+
+    values: dict[str, object] = field(default_factory=dict)   # name -> cst node / ast node
+    opaque: bool = False          # some ``**x`` whose keys are not known
+    unpacked: bool = False        # some ``**x`` at all (known or not)
+    fix_safe: bool = True         # adding a keyword cannot collide with a ``**`` dict's key
+
+
+def _module_literal(ctx: FileContext, name: str) -> ast.AST | None:
+    value = ctx.symbols.literals.get(name)
+    if value is None:
+        call = ctx.symbols.calls.get(name)
+        if call is not None and isinstance(call.func, ast.Name) and call.func.id == "dict" and not call.args:
+            return call
+    return value
+
+
+def _only_double_star_uses(ctx: FileContext, name: str) -> bool:
+    """``name`` is used in this module only as ``**name`` (so nothing here mutates it)."""
+    class Uses(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.other = 0
+            self.star = 0
+
+        def visit_Arg(self, node: cst.Arg) -> bool | None:
+            if node.star == "**" and isinstance(node.value, cst.Name) and node.value.value == name:
+                self.star += 1
+                return False
+            return True
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value == name:
+                self.other += 1
+
+    uses = Uses()
+    ctx.module.visit(uses)
+    return uses.other <= 1  # the binding itself
+
+
+def _dict_keys_ast(node: ast.AST) -> dict[str, object] | None:
+    if isinstance(node, ast.Dict):
+        out: dict[str, object] = {}
+        for key, value in zip(node.keys, node.values):
+            if key is None or not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+                return None
+            out[key.value] = value
+        return out
+    if isinstance(node, ast.Call) and not node.args:
+        out = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                return None
+            out[kw.arg] = kw.value
+        return out
+    return None
+
+
+def _dict_keys_cst(node: cst.BaseExpression) -> dict[str, object] | None:
+    if isinstance(node, cst.Dict):
+        out: dict[str, object] = {}
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+                return None
+            key = element.key.evaluated_value
+            if not isinstance(key, str):
+                return None
+            out[key] = element.value
+        return out
+    return None
+
+
+def read_keywords(ctx: FileContext, call: cst.Call, fixed_keyword: str) -> Keywords:
+    out = Keywords()
+    for arg in call.args:
+        if arg.keyword is not None:
+            out.values[arg.keyword.value] = arg.value
+        elif arg.star == "**":
+            out.unpacked = True
+            keys = _dict_keys_cst(arg.value)
+            if keys is None and isinstance(arg.value, cst.Name):
+                literal = _module_literal(ctx, arg.value.value)
+                keys = _dict_keys_ast(literal) if literal is not None else None
+                if keys is not None and not _only_double_star_uses(ctx, arg.value.value):
+                    out.fix_safe = False
+            if keys is None:
+                out.opaque = True
+                out.fix_safe = False
+                continue
+            if fixed_keyword in keys:
+                out.fix_safe = False
+            for key, value in keys.items():
+                out.values.setdefault(key, value)
+    return out
+
+
+def literal_value(node: object) -> object:
+    """The value of a constant (libcst or ast node), else ``_UNKNOWN``."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        return -value if isinstance(value, (int, float)) else _UNKNOWN
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.Float):
+        return node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = literal_value(node.expression)
+        return -inner if isinstance(inner, (int, float)) and not isinstance(inner, bool) else _UNKNOWN
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return node.evaluated_value
+    return _UNKNOWN
+
+
+def is_unknown(value: object) -> bool:
+    return value is _UNKNOWN
+
+
+# ---------------------------------------------------------------- the fix: add or set a keyword
+def _separator(call: cst.Call, before: int) -> cst.BaseParenthesizableWhitespace:
+    """Whitespace that separates arguments in this call (a copy of an existing one, comments
+    dropped), ``before``: index of an argument whose preceding separator is the model."""
+    candidates = []
+    if 0 < before < len(call.args):
+        candidates.append(call.args[before - 1].comma)
+    candidates.extend(a.comma for a in call.args[:-1])
+    for comma in candidates:
+        if isinstance(comma, cst.Comma):
+            ws = comma.whitespace_after
+            if isinstance(ws, cst.ParenthesizedWhitespace):
+                return ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+            return cst.SimpleWhitespace(" ")
+    ws = call.whitespace_before_args
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return ws.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return cst.SimpleWhitespace(" ")
+
+
+def _split_closing(ws: cst.BaseParenthesizableWhitespace, sep: cst.BaseParenthesizableWhitespace):
+    """Split the whitespace that ends the last argument into (what follows the old last argument,
+    keeping its comment, and leads to the new one; what follows the new one up to ``)``)."""
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        if isinstance(sep, cst.ParenthesizedWhitespace):
+            lead = ws.with_changes(indent=sep.indent, last_line=sep.last_line)
+        else:
+            lead = ws.with_changes(last_line=cst.SimpleWhitespace(""))
+        closing = cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), empty_lines=[],
+                                              indent=ws.indent, last_line=ws.last_line)
+        return lead, closing
+    return sep, ws
+
+
+def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """``call`` with ``keyword=value``: an existing keyword's value is replaced, otherwise the
+    keyword is added after the other keywords (before ``**`` unpacking), in the call's style."""
+    args = list(call.args)
+    for i, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            args[i] = arg.with_changes(value=value)
+            return call.with_changes(args=args)
+    equal = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+    new = cst.Arg(value=value, keyword=cst.Name(keyword), equal=equal)
+    if not args:
+        return call.with_changes(args=[new])
+    pos = next((i for i, a in enumerate(args) if a.star == "**"), len(args))
+    if pos < len(args):
+        sep = _separator(call, pos)
+        new = new.with_changes(comma=cst.Comma(whitespace_after=sep))
+        args.insert(pos, new)
+        return call.with_changes(args=args)
+    last = args[-1]
+    sep = _separator(call, len(args))
+    if isinstance(last.comma, cst.Comma):  # trailing comma: keep one after the new argument
+        lead, closing = _split_closing(last.comma.whitespace_after, sep)
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=lead))
+        new = new.with_changes(comma=cst.Comma(whitespace_after=closing))
+    else:
+        lead, closing = _split_closing(last.whitespace_after_arg, sep)
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=lead),
+                                     whitespace_after_arg=cst.SimpleWhitespace(""))
+        new = new.with_changes(whitespace_after_arg=closing)
+    args.append(new)
+    return call.with_changes(args=args)
+
+
+# ---------------------------------------------------------------- what database a URL names
+def _scheme(text: str) -> str:
+    head = text.strip().split(":", 1)[0]
+    return head.split("+", 1)[0].lower()
+
+
+def _local_string_assignments(ctx: FileContext, call: cst.Call, name: str) -> list[cst.BaseExpression] | None:
+    """Values assigned to ``name`` in the function that contains ``call`` (None: not found)."""
+    func = ctx.fact("engine_config.enclosing", _enclosing_functions).get(id(call))
+    if func is None:
+        return None
+    found: list[cst.BaseExpression] = []
+
+    class Assigns(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is func
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+                found.append(node.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            if isinstance(node.target, cst.Name) and node.target.value == name and node.value is not None:
+                found.append(node.value)
+
+        def visit_Param(self, node: cst.Param) -> None:
+            if node.name.value == name:
+                found.append(node.default if node.default is not None else cst.Name("__param__"))
+
+    func.visit(Assigns())
+    return found or None
+
+
+def _enclosing_functions(ctx: FileContext) -> dict[int, cst.FunctionDef]:
+    out: dict[int, cst.FunctionDef] = {}
+
+    class Walk(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.stack: list[cst.FunctionDef] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.stack.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.stack.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if self.stack:
+                out[id(node)] = self.stack[-1]
+
+    ctx.module.visit(Walk())
+    return out
+
+
+def _prefix(node: object) -> tuple[str, bool] | None:
+    """(known leading text of a string expression, whether that is the whole text)."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        text = node.evaluated_value
+        return (text, True) if isinstance(text, str) else None
+    if isinstance(node, ast.Constant):
+        return (node.value, True) if isinstance(node.value, str) else None
+    if isinstance(node, cst.FormattedString):
+        first = node.parts[0] if node.parts else None
+        return (first.value, len(node.parts) == 1) if isinstance(first, cst.FormattedStringText) else ("", False)
+    if isinstance(node, ast.JoinedStr):
+        first = node.values[0] if node.values else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value, len(node.values) == 1
+        return "", False
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Modulo)):
+        left = _prefix(node.left)
+        return (left[0], False) if left is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        left = _prefix(node.left)
+        return (left[0], False) if left is not None else None
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
+        left = _prefix(node.func.value)
+        return (left[0], False) if left is not None else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        left = _prefix(node.func.value)
+        return (left[0], False) if left is not None else None
+    return None
+
+
+def _verdict_from_text(text: str, whole: bool) -> bool | None:
+    if ":" in text:
+        return _scheme(text) in EMBEDDED_DIALECTS
+    low = text.lower().strip()
+    if any(low.startswith(d) for d in EMBEDDED_DIALECTS):
+        return True
+    if whole or (low and not any(d.startswith(low) for d in EMBEDDED_DIALECTS)):
+        return False if low else None
+    return None
+
+
+def _url_factory_driver(node: object) -> object:
+    """The driver argument of ``URL.create(...)`` / ``make_url(...)`` (cst or ast), else None."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if last not in ("create", "make_url", "URL"):
+            return None
+        driver = None
+        for i, arg in enumerate(node.args):
+            if arg.keyword is not None and arg.keyword.value in ("drivername", "name_or_url"):
+                driver = arg.value
+            elif arg.keyword is None and not arg.star and i == 0:
+                driver = arg.value
+        return driver
+    if isinstance(node, ast.Call):
+        func = node.func
+        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if last not in ("create", "make_url", "URL"):
+            return None
+        driver = node.args[0] if node.args else None
+        for kw in node.keywords:
+            if kw.arg in ("drivername", "name_or_url"):
+                driver = kw.value
+        return driver
+    return None
+
+
+def _top_level_assignments(tree: ast.Module | None) -> dict[str, list[ast.AST]]:
+    """name -> every value assigned to it at import time (``if``/``try``/``with`` included)."""
+    out: dict[str, list[ast.AST]] = {}
+
+    def visit(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        out.setdefault(target.id, []).append(stmt.value)
+            elif isinstance(stmt, ast.If):
+                test = stmt.test
+                if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"):
+                    visit(stmt.orelse)
+                    continue
+                visit(stmt.body)
+                visit(stmt.orelse)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                visit(stmt.body)
+                for handler in stmt.handlers:
+                    visit(handler.body)
+                visit(stmt.orelse)
+                visit(stmt.finalbody)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                visit(stmt.body)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.setdefault(stmt.name, []).append(stmt)
+    visit(tree.body if tree is not None else [])
+    return out
+
+
+def _class_assignments(cls: ast.ClassDef, attr: str) -> list[ast.AST]:
+    out: list[ast.AST] = []
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+                out.append(stmt.value)
+    return out
+
+
+def _all_agree(ctx: FileContext, call: cst.Call, values: list, depth: int) -> bool | None:
+    verdicts = {url_is_embedded(ctx, call, v, depth + 1) for v in values}
+    return verdicts.pop() if len(verdicts) == 1 else None
+
+
+def url_is_embedded(ctx: FileContext, call: cst.Call, node: object, depth: int = 0) -> bool | None:
+    """True: the URL names an embedded database (SQLite); False: a server; None: not known
+    statically (treated as a server by the rule)."""
+    if node is None or depth > 5:
+        return None
+    prefix = _prefix(node)
+    if prefix is not None:
+        return _verdict_from_text(*prefix)
+    driver = _url_factory_driver(node)
+    if driver is not None:
+        return url_is_embedded(ctx, call, driver, depth + 1)
+    if isinstance(node, ast.Name):
+        values = ctx.fact("engine_config.assignments", lambda c: _top_level_assignments(c.ast)).get(node.id)
+        return _all_agree(ctx, call, values, depth) if values else None
+    if isinstance(node, cst.Name):
+        local = _local_string_assignments(ctx, call, node.value)
+        if local is not None:
+            return _all_agree(ctx, call, local, depth)
+        values = ctx.fact("engine_config.assignments", lambda c: _top_level_assignments(c.ast)).get(node.value)
+        if values:
+            return _all_agree(ctx, call, values, depth)
+        return _named_value(ctx, call, ctx.resolver.ref(node), depth)
+    if isinstance(node, cst.Attribute):
+        return _named_value(ctx, call, ctx.resolver.ref(node), depth)
+    return None
+
+
+def _named_value(ctx: FileContext, call: cst.Call, ref: str | None, depth: int) -> bool | None:
+    """A module constant or class attribute of this or another project module."""
+    if not ref or "()" in ref or "." not in ref:
+        return None
+    parts = ref.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:i])
+        syms = ctx.symbols if module == ctx.symbols.module else ctx.project.symbols(module)
+        if syms is None:
+            continue
+        rest = parts[i:]
+        if len(rest) == 1 and rest[0] in syms.literals:
+            return url_is_embedded(ctx, call, syms.literals[rest[0]], depth + 1)
+        if len(rest) == 2 and rest[0] in syms.classes:
+            values = _class_assignments(syms.classes[rest[0]], rest[1])
+            return _all_agree(ctx, call, values, depth) if values else None
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- the rule
+def engine_calls(ctx: FileContext) -> list[cst.Call]:
+    """Every call in the file of a factory that makes a SQLAlchemy engine."""
+    found: list[cst.Call] = []
+    table = ctx.table
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            ref = ctx.resolver.ref(node.func)
+            if ref and table.factories.get(ref) == ENGINE_KIND:
+                found.append(node)
+
+    ctx.module.visit(Calls())
+    return found
+
+
+def _url_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "url":
+            return arg.value
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            return arg.value
+    return None
+
+
+def _from_config_keys(ctx: FileContext, call: cst.Call) -> dict[str, object] | None:
+    """Keys of the configuration mapping of ``engine_from_config``, prefix stripped."""
+    config = _url_argument(call)
+    prefix = "sqlalchemy."
+    for i, arg in enumerate(call.args):
+        if arg.keyword is not None and arg.keyword.value == "prefix" or (arg.keyword is None and i == 1):
+            value = literal_value(arg.value)
+            if isinstance(value, str):
+                prefix = value
+    keys = _dict_keys_cst(config) if config is not None else None
+    if keys is None and isinstance(config, cst.Name):
+        literal = _module_literal(ctx, config.value)
+        keys = _dict_keys_ast(literal) if literal is not None else None
+    if keys is None:
+        return None
+    return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in keys.items()}
+
+
+def _display(call: cst.Call) -> str:
+    func = call.func
+    parts = []
+    while isinstance(func, cst.Attribute):
+        parts.append(func.attr.value)
+        func = func.value
+    if isinstance(func, cst.Name):
+        parts.append(func.value)
+    return ".".join(reversed(parts)) or "create_engine"
+
+
+@register
+class EngineWithoutLivenessCheck(Rule):
+    code = "TXL402"
+    name = "engine-without-liveness-check"
+    summary = ("`create_engine(...)` for a server database without `pool_pre_ping=True` and without "
+               "`pool_recycle`")
+    fixable = True
+    doc = """\
+## What it does
+Flags `create_engine(...)`, `create_async_engine(...)` and `engine_from_config(...)` calls for a
+server database (MySQL, PostgreSQL, Oracle, SQL Server ..., or a URL that is not known statically:
+an environment variable, a settings attribute, a function parameter, `URL.create(...)` with a
+server driver) that set neither `pool_pre_ping=True` nor `pool_recycle`.
+
+SQLite URLs (`sqlite://...`, f-strings starting with `sqlite`) and engines with
+`poolclass=NullPool` or `poolclass=StaticPool` are exempt. `pool_pre_ping=False` without a
+`pool_recycle` is a finding, and so is `pool_recycle=-1` (the default, "never recycle").
+Keyword arguments unpacked from a dict literal of the same module (`**ENGINE_OPTIONS`) count.
+
+## Why is this bad
+An engine keeps a pool of connections that are reused for the life of the process. The server, or
+a firewall, NAT gateway or load balancer between you and it, closes connections that stay idle too
+long: MySQL after `wait_timeout` (8 hours by default, often set much lower), PgBouncer after
+`server_idle_timeout`, cloud load balancers after minutes. The pool does not notice: the next request
+after a quiet night (or weekend, or a failover) gets a dead connection and fails with
+`MySQL server has gone away` (2006), `Lost connection to MySQL server during query` (2013) or
+`server closed the connection unexpectedly`, and each worker process fails once per dead connection.
+
+## Example
+```python
+from sqlalchemy import create_engine
+
+engine = create_engine("mysql+pymysql://app:secret@db.internal/app", pool_size=5)
+```
+
+## Use instead
+Let the pool test a connection before handing it out (one cheap round trip per checkout):
+```python
+from sqlalchemy import create_engine
+
+engine = create_engine("mysql+pymysql://app:secret@db.internal/app", pool_size=5, pool_pre_ping=True)
+```
+or replace connections before the server's idle timeout can hit them:
+```python
+engine = create_engine(DATABASE_URL, pool_recycle=3600)  # below MySQL's wait_timeout
+```
+The fix (`--fix`) adds `pool_pre_ping=True`; it is not offered when a `**options` dict might
+already set `pool_pre_ping`.
+"""
+
+    VALID = [
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("mysql+pymysql://app:secret@db.internal/app", pool_pre_ping=True)
+        """),
+        ex("""
+            import os
+            from sqlalchemy import create_engine
+
+            engine = create_engine(os.environ["DATABASE_URL"], pool_recycle=3600, pool_size=10)
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("sqlite:///app.db", connect_args={"check_same_thread": False})
+        """, note="SQLite has no server idle timeout"),
+        ex("""
+            from sqlalchemy import create_engine
+
+            DB_NAME = "inventory"
+            engine = create_engine(f"sqlite:///{DB_NAME}.db")
+        """),
+        ex("""
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import NullPool
+
+            def make_engine(url):
+                return create_engine(url, poolclass=NullPool)
+        """, note="NullPool opens a fresh connection for every checkout"),
+        ex("""
+            import sqlalchemy as sa
+
+            engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
+        """),
+        ex("""
+            from alembic import context
+            from sqlalchemy import engine_from_config, pool
+
+            config = context.config
+
+            def run_migrations_online():
+                connectable = engine_from_config(
+                    config.get_section(config.config_ini_section),
+                    prefix="sqlalchemy.",
+                    poolclass=pool.NullPool,
+                )
+                with connectable.connect() as connection:
+                    context.configure(connection=connection)
+        """, note="Alembic's env.py template"),
+        ex("""
+            from sqlalchemy import create_engine
+
+            ENGINE_OPTIONS = {"pool_size": 10, "pool_pre_ping": True}
+            engine = create_engine("postgresql://app@db/app", **ENGINE_OPTIONS)
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+
+            def make_engine(url, **options):
+                return create_engine(url, **options)
+        """, note="the caller's options may well carry pool_pre_ping"),
+        ex("""
+            def create_engine(url):
+                return {"url": url}
+
+            engine = create_engine("mysql://app@db/app")
+        """, note="a project function that happens to be called create_engine"),
+        ex("""
+            import pytest
+            from sqlalchemy import create_engine
+
+            @pytest.fixture
+            def engine():
+                url = "sqlite:///:memory:"
+                engine = create_engine(url)
+                yield engine
+                engine.dispose()
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.engine import URL
+
+            url = URL.create("sqlite", database="local.db")
+            engine = create_engine(url)
+        """),
+        ex("""
+            import pyttsx3
+
+            engine = pyttsx3.init()
+            engine.connect("started-utterance", lambda name: None)
+        """, note="a text-to-speech engine"),
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql+psycopg2://app@db/app", pool_pre_ping=False, pool_recycle=1800)
+        """),
+        ex("""
+            from sqlalchemy import create_engine as ce
+
+            engine = ce("mssql+pyodbc://app@dsn", pool_recycle=600)
+        """),
+        ex(files={
+            "app/__init__.py": "",
+            "app/settings.py": 'DATABASE_URL = "sqlite:///dev.db"\n',
+            "app/db.py": """
+                from sqlalchemy import create_engine
+                from app import settings
+
+                engine = create_engine(settings.DATABASE_URL)
+            """,
+        }, check="app/db.py", note="the settings module binds a SQLite URL"),
+    ]
+
+    INVALID = [
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("mysql://app:secret@db.internal/app")  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+
+            reporting_engine = create_engine(  # expect: TXL402
+                "mysql+pymysql://report:secret@replica.internal/reports",
+                pool_size=5,
+                echo=False,
+            )
+        """),
+        ex("""
+            import os
+            from sqlalchemy import create_engine
+
+            engine = create_engine(os.environ["DATABASE_URL"])  # expect: TXL402
+        """, note="a URL from the environment is a server until shown otherwise"),
+        ex("""
+            import os
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(os.getenv("DATABASE_URL", "sqlite:///dev.db"), echo=True)  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine as ce
+
+            engine = ce("postgresql://app@db/app", pool_size=20, max_overflow=0)  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy.ext.asyncio import create_async_engine, async_sessionmaker
+            from app.config import settings
+
+            engine = create_async_engine(settings.database_url, pool_size=10)  # expect: TXL402
+            SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+        """, note="FastAPI with SQLAlchemy 2.x asyncio"),
+        ex("""
+            from sqlalchemy import create_engine
+
+            def make_engine(url):
+                return create_engine(url)  # expect: TXL402
+        """, note="a function parameter: not known to be SQLite"),
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("mysql://app@db/app", pool_pre_ping=False)  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("mysql://app@db/app", pool_recycle=-1)  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+
+            ENGINE_OPTIONS = {"pool_size": 10, "max_overflow": 5}
+            engine = create_engine("postgresql://app@db/app", **ENGINE_OPTIONS)  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.engine import URL
+
+            url = URL.create("mysql+mysqldb", username="app", host="db", database="app")
+            engine = create_engine(url)  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+
+
+            class Database:
+                engine = create_engine("oracle+oracledb://scott:tiger@orahost/orcl")  # expect: TXL402
+                Session = sessionmaker(bind=engine)
+        """),
+        ex("""
+            from sqlalchemy import engine_from_config
+
+            def main(global_config, **settings):
+                engine = engine_from_config(settings, "sqlalchemy.")  # expect: TXL402
+                return engine
+        """, note="Pyramid's scaffold"),
+        ex("""
+            from sqlmodel import SQLModel, create_engine
+
+            DATABASE_URL = "postgresql://user:password@localhost/heroes"
+            engine = create_engine(DATABASE_URL, echo=True)  # expect: TXL402
+        """),
+        ex("""
+            from flask import Flask
+            from sqlalchemy import create_engine
+
+            app = Flask(__name__)
+
+            def get_engine():
+                user, host = app.config["DB_USER"], app.config["DB_HOST"]
+                return create_engine(f"mysql+pymysql://{user}@{host}/shop")  # expect: TXL402
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import QueuePool
+
+            engine = create_engine("postgresql://app@db/app", poolclass=QueuePool)  # expect: TXL402
+        """),
+        ex(files={
+            "app/__init__.py": "",
+            "app/settings.py": """
+                import os
+                DATABASE_URL = os.environ.get("DATABASE_URL")
+            """,
+            "app/db.py": """
+                from sqlalchemy import create_engine
+                from app.settings import DATABASE_URL
+
+                engine = create_engine(DATABASE_URL)  # expect: TXL402
+            """,
+        }, check="app/db.py", note="URL imported from a settings module"),
+    ]
+
+    def check(self, ctx: FileContext) -> None:
+        for call in engine_calls(ctx):
+            self._check_call(ctx, call)
+
+    def _check_call(self, ctx: FileContext, call: cst.Call) -> None:
+        kws = read_keywords(ctx, call, "pool_pre_ping")
+        values = dict(kws.values)
+        name = _display(call)
+        from_config = name.rsplit(".", 1)[-1].endswith("engine_from_config")
+        if from_config:
+            config_keys = _from_config_keys(ctx, call)
+            if config_keys is None and _url_argument(call) is not None:
+                # an opaque configuration mapping: the URL is not known, its keys are not either;
+                # keyword arguments override it, so only what is passed here can be judged
+                pass
+            for key, value in (config_keys or {}).items():
+                values.setdefault(key, value)
+        if kws.opaque:
+            return  # `**options` we cannot see may set the liveness keywords
+        poolclass = values.get("poolclass")
+        if poolclass is not None and isinstance(poolclass, cst.BaseExpression):
+            ref = ctx.resolver.ref(poolclass)
+            if ref in ENGINE_EXEMPT_POOLS or (
+                    (ref or "").startswith("sqlalchemy.") and ref.rsplit(".", 1)[-1] in ("NullPool", "StaticPool")):
+                return
+        pre_ping = values.get("pool_pre_ping")
+        recycle = values.get("pool_recycle")
+        ping_on = pre_ping is not None and literal_value(pre_ping) not in (False, None, 0)
+        recycle_on = recycle is not None and literal_value(recycle) not in (-1, None)
+        if ping_on or recycle_on:
+            return
+        if from_config:
+            config = _from_config_keys(ctx, call)
+            url = (config or {}).get("url")
+            embedded = url_is_embedded(ctx, call, url) if url is not None else None
+        else:
+            embedded = url_is_embedded(ctx, call, _url_argument(call))
+        if embedded:
+            return
+        fix = None
+        if kws.fix_safe or ("pool_pre_ping" in {a.keyword.value for a in call.args if a.keyword}):
+            fix = Fix(old=call, new=with_keyword(call, "pool_pre_ping", cst.Name("True")))
+        if pre_ping is not None:
+            what = "sets `pool_pre_ping=False` and no `pool_recycle`"
+        elif recycle is not None:
+            what = "sets `pool_recycle=-1` (never recycle) and no `pool_pre_ping=True`"
+        else:
+            what = "sets neither `pool_pre_ping=True` nor `pool_recycle`"
+        url_note = "a server database" if embedded is False else "a URL not known to be SQLite (so a server database)"
+        message = (
+            f"`{name}(...)` for {url_note} {what}: its pool keeps idle connections for the life of the "
+            "process, the server closes them after its idle timeout (MySQL `wait_timeout`, 8 h by default; "
+            "firewalls and load balancers sooner), and the next checkout fails with \"MySQL server has gone "
+            "away\" / \"server closed the connection unexpectedly\"; add `pool_pre_ping=True` (or "
+            "`pool_recycle=<seconds below the server's idle timeout>`)"
+        )
+        ctx.report(self.code, call, message, fix=fix)

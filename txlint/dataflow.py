@@ -1,0 +1,991 @@
+"""Forward dataflow over the control flow of :mod:`txlint.cfg`: which acquired resources and
+explicit transactions may still be open, and through which names they are reachable.
+
+The state is small: ``vars`` maps a local name (or a dotted key such as ``db.session``) to the
+set of tracked objects it may hold, and ``open`` maps each tracked object that may still be open
+to one path (trace) that got it there.  Joins are unions, so the analysis is a may-analysis that
+reaches a fixed point on loops; traces are not part of the state's identity.
+
+Everything about libraries comes from ``ctx.table`` (:mod:`txlint.resources`) and from
+:mod:`txlint.summaries` for functions of the analysed project.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from txlint import resources as R
+from txlint.cfg import GiveUp, Out, Walker
+from txlint.summaries import summary_for
+
+MAX_TRACE = 10
+CONTAINER_METHODS = frozenset({"append", "add", "insert", "put", "put_nowait", "setdefault", "appendleft",
+                               "extend", "register", "enter_context", "enter_async_context", "callback",
+                               "push", "push_async_callback", "set"})
+QUIET_METHODS = frozenset({"rollback", "close", "putconn", "release", "remove", "terminate"})
+TRACKED_CATEGORIES = frozenset({R.SESSION, R.CONNECTION, R.CURSOR})
+
+
+@dataclass
+class Rec:
+    """A tracked object: one acquisition (or begin) site."""
+
+    rid: int
+    node: cst.CSTNode          # the acquiring / begin call
+    kind: R.Kind
+    cat: str                   # "res" or "tx"
+    closer: str                # for messages: "close()", "commit() or rollback()"
+    parent: Optional[int] = None
+    owner: Optional[int] = None
+    end_methods: frozenset = frozenset()
+    registry: Optional[str] = None
+
+
+@dataclass
+class Finding:
+    code: str
+    node: cst.CSTNode
+    rec: Rec
+    trace: tuple
+    normal: bool
+
+
+class St:
+    __slots__ = ("vars", "open")
+
+    def __init__(self, vars=None, open=None):
+        self.vars: dict[str, frozenset] = vars if vars is not None else {}
+        self.open: dict[int, tuple] = open if open is not None else {}
+
+    def copy(self) -> "St":
+        return St(dict(self.vars), dict(self.open))
+
+
+def dotted_key(node: cst.CSTNode) -> Optional[str]:
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def base_name(node: cst.CSTNode) -> Optional[str]:
+    while True:
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Await):
+            node = node.expression
+        elif isinstance(node, cst.Name):
+            return node.value
+        else:
+            return None
+
+
+def iter_nodes(root: cst.CSTNode, *, into_defs: bool = False) -> Iterator[cst.CSTNode]:
+    """Every node under ``root`` (pre-order), not entering nested defs/classes/lambdas."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node is not root and not into_defs and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        children = node.children
+        stack.extend(reversed(children))
+
+
+def string_value(node: cst.CSTNode) -> Optional[str]:
+    if isinstance(node, cst.SimpleString):
+        try:
+            val = node.evaluated_value
+        except Exception:  # pragma: no cover
+            return None
+        return val if isinstance(val, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = string_value(node.left), string_value(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def call_name(call: cst.Call) -> str:
+    f = call.func
+    if isinstance(f, cst.Attribute):
+        return f.attr.value
+    if isinstance(f, cst.Name):
+        return f.value
+    return "call"
+
+
+class FunctionFlow(Walker):
+    """Runs the analysis on one function and collects findings."""
+
+    def __init__(self, ctx, fn: cst.FunctionDef):
+        super().__init__()
+        self.ctx = ctx
+        self.table = ctx.table
+        self.fn = fn
+        self.recs: list[Rec] = []
+        self.site_rid: dict[tuple, int] = {}
+        self.local_kinds: dict[str, R.Kind] = {}
+        self.local_refs: dict[str, str] = {}
+        self.locals: set[str] = set()
+        self.normal_leaks: dict[int, tuple] = {}
+        self.escaped: set[int] = set()
+        self.interesting = False
+        self._prepass()
+
+    # ---- kinds ------------------------------------------------------------------------
+    def kind_of(self, e: cst.CSTNode) -> Optional[R.Kind]:
+        if isinstance(e, cst.Await):
+            e = e.expression
+        if isinstance(e, cst.Name):
+            if e.value in self.local_kinds:
+                return self.local_kinds[e.value]
+            if e.value in self.locals:
+                return None
+        elif isinstance(e, cst.Call):
+            f = e.func
+            if isinstance(f, cst.Attribute):
+                rk = self.kind_of(f.value)
+                if rk is not None:
+                    m = f.attr.value
+                    if m in rk.methods:
+                        return self.table.kind(rk.methods[m])
+                    if m in rk.cm_methods:
+                        return self.table.kind(rk.cm_methods[m][0])
+                    return None
+            elif isinstance(f, cst.Name) and f.value in self.local_kinds:
+                k = self.local_kinds[f.value]
+                return self.table.kind(k.call_returns)
+            elif isinstance(f, cst.Name) and f.value in self.locals:
+                return None
+        elif isinstance(e, cst.Attribute):
+            rk = self.kind_of(e.value)
+            if rk is not None:
+                return self.table.kind(rk.attrs.get(e.attr.value))
+        base = base_name(e)
+        if base is None or (base in self.locals and base not in self.local_refs):
+            return None
+        ref = self.ctx.resolver.ref(e, self.local_refs)
+        kind = self.table.kind_of_ref(ref)
+        if kind is None and isinstance(e, cst.Call) and ref and ref.endswith("()"):
+            summ = summary_for(self.ctx, ref[:-2])
+            if summ is not None and summ.returns_kind:
+                kind = self.table.kind(summ.returns_kind)
+        return kind
+
+    def ref_of(self, e: cst.CSTNode) -> Optional[str]:
+        base = base_name(e)
+        if base is None or (base in self.locals and base not in self.local_refs):
+            return None
+        return self.ctx.resolver.ref(e, self.local_refs)
+
+    def acquisition(self, call: cst.Call) -> Optional[R.Kind]:
+        k = self.kind_of(call)
+        if k is None or not k.resource or k.lazy or k.category not in TRACKED_CATEGORIES:
+            return None
+        f = call.func
+        if isinstance(f, cst.Attribute):
+            rk = self.kind_of(f.value)
+            if rk is not None and f.attr.value in rk.borrowed:
+                return None
+        if k.category == R.SESSION and k.name != "sa.session" and k.call_returns is None:
+            # a scoped-session member: owned only when the registry is created here
+            if not (isinstance(f, cst.Name) and f.value in self.local_kinds):
+                return None
+        return k
+
+    def _prepass(self) -> None:
+        params = self.fn.params
+        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params) + \
+                [x for x in (params.star_arg, params.star_kwarg) if isinstance(x, cst.Param)]:
+            name = p.name.value
+            self.locals.add(name)
+            if p.annotation is not None:
+                ann = p.annotation.annotation
+                ref = self.ctx.resolver.ref(ann) if base_name(ann) else None
+                kind = self.table.kind_of_ref(ref + "()") if ref else None
+                if kind is not None:
+                    self.local_kinds[name] = kind
+        # names bound in the body shadow module names
+        for node in iter_nodes(self.fn.body):
+            if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+                self.locals.add(node.target.value)
+            elif isinstance(node, cst.AsName) and isinstance(node.name, cst.Name):
+                self.locals.add(node.name.value)
+            elif isinstance(node, (cst.AnnAssign, cst.For)) and isinstance(node.target, cst.Name):
+                self.locals.add(node.target.value)
+            elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+                self.locals.add(node.target.value)
+        for node in iter_nodes(self.fn.body):
+            value = None
+            names: list[str] = []
+            if isinstance(node, cst.Assign):
+                value = node.value
+                names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+            elif isinstance(node, cst.AnnAssign) and node.value is not None and isinstance(node.target, cst.Name):
+                value, names = node.value, [node.target.value]
+            elif isinstance(node, cst.WithItem) and node.asname is not None and isinstance(node.asname.name, cst.Name):
+                value, names = node.item, [node.asname.name.value]
+                if isinstance(value, cst.Call) and value.args and self._is_owner_taker(value):
+                    value = value.args[0].value
+            elif isinstance(node, cst.Call):
+                if not self.interesting and self._call_interesting(node):
+                    self.interesting = True
+                continue
+            if value is None:
+                continue
+            kind = self.kind_of(value)
+            for name in names:
+                if kind is not None:
+                    self.local_kinds.setdefault(name, kind)
+                elif name not in self.local_kinds and name not in self.local_refs:
+                    ref = self.ref_of(value) if isinstance(value, (cst.Call, cst.Attribute, cst.Name)) else None
+                    if ref and not ref.startswith("."):
+                        self.local_refs[name] = ref
+
+    def _call_interesting(self, call: cst.Call) -> bool:
+        if self.acquisition(call) is not None:
+            return True
+        f = call.func
+        if isinstance(f, cst.Attribute):
+            rk = self.kind_of(f.value)
+            if rk is not None and (f.attr.value in rk.tx_begin or f.attr.value in rk.sql_methods):
+                return True
+        ref = self.ref_of(f)
+        return bool(ref and ref in self.table.functions)
+
+    def _is_owner_taker(self, call: cst.Call) -> bool:
+        f = call.func
+        if isinstance(f, cst.Attribute) and f.attr.value in ("enter_context", "enter_async_context", "callback",
+                                                              "push", "push_async_callback"):
+            return True
+        ref = self.ref_of(f)
+        if not ref:
+            return False
+        plain = ref.replace("()", "")
+        return ref in R.OWNERSHIP_TAKERS or plain in R.OWNERSHIP_TAKERS
+
+    # ---- records ----------------------------------------------------------------------
+    def rec_for(self, node: cst.CSTNode, kind: R.Kind, cat: str, **kw) -> Rec:
+        key = (id(node), cat)
+        rid = self.site_rid.get(key)
+        if rid is not None:
+            return self.recs[rid]
+        if cat == "tx":
+            closer = "commit() or rollback()"
+        else:
+            closer = "close()"
+            if kw.get("release"):
+                closer = kw.pop("release") + "()"
+        kw.pop("release", None)
+        rec = Rec(len(self.recs), node, kind, cat, closer, **kw)
+        self.recs.append(rec)
+        self.site_rid[key] = rec.rid
+        return rec
+
+    # ---- lattice ------------------------------------------------------------------------
+    def join(self, a, b):
+        if a is None:
+            return b
+        if b is None:
+            return a
+        out = a.copy()
+        for name, rids in b.vars.items():
+            cur = out.vars.get(name)
+            out.vars[name] = rids if cur is None else (cur | rids)
+        for rid, tr in b.open.items():
+            if rid not in out.open:
+                out.open[rid] = tr
+        return out
+
+    def key(self, s):
+        return (frozenset((k, v) for k, v in s.vars.items() if v), frozenset(s.open))
+
+    # ---- helpers on states --------------------------------------------------------------
+    @staticmethod
+    def _step(s: St, step: tuple, only=None) -> None:
+        for rid, tr in list(s.open.items()):
+            if only is not None and rid not in only:
+                continue
+            if len(tr) < MAX_TRACE:
+                s.open[rid] = tr + (step,)
+
+    def _close(self, s: St, rids, *, tx_only=False, res_only=False) -> None:
+        todo = set(rids)
+        done = set()
+        while todo:
+            rid = todo.pop()
+            if rid in done:
+                continue
+            done.add(rid)
+            rec = self.recs[rid]
+            if tx_only and rec.cat != "tx":
+                continue
+            if res_only and rec.cat != "res":
+                continue
+            s.open.pop(rid, None)
+            if rec.cat == "res":
+                for other in self.recs:
+                    if other.owner == rid or (other.parent == rid and rec.kind.closes_children):
+                        todo.add(other.rid)
+
+    def _escape(self, s: St, rids) -> None:
+        self.escaped.update(rids)
+        todo = set(rids)
+        done = set()
+        while todo:
+            rid = todo.pop()
+            if rid in done:
+                continue
+            done.add(rid)
+            s.open.pop(rid, None)
+            for other in self.recs:
+                if other.owner == rid or other.parent == rid:
+                    todo.add(other.rid)
+
+    def _holders(self, s: St, rid: int, but: str) -> bool:
+        return any(rid in rids for name, rids in s.vars.items() if name != but)
+
+    # ---- expressions --------------------------------------------------------------------
+    def eval(self, e: cst.CSTNode, s: St, stmt: cst.CSTNode) -> frozenset:
+        """Evaluate for effects; return the tracked objects the value may be."""
+        if isinstance(e, cst.Name):
+            return s.vars.get(e.value, frozenset())
+        if isinstance(e, cst.Await):
+            return self.eval(e.expression, s, stmt)
+        if isinstance(e, cst.Call):
+            return self.call(e, s, stmt)
+        if isinstance(e, (cst.Tuple, cst.List, cst.Set)):
+            out = frozenset()
+            for el in e.elements:
+                out |= self.eval(el.value, s, stmt)
+            return out
+        if isinstance(e, cst.IfExp):
+            self.eval(e.test, s, stmt)
+            return self.eval(e.body, s, stmt) | self.eval(e.orelse, s, stmt)
+        if isinstance(e, cst.BooleanOperation):
+            return self.eval(e.left, s, stmt) | self.eval(e.right, s, stmt)
+        if isinstance(e, cst.NamedExpr):
+            v = self.eval(e.value, s, stmt)
+            if isinstance(e.target, cst.Name):
+                s.vars[e.target.value] = v
+            return v
+        if isinstance(e, cst.Dict):
+            out = frozenset()
+            for el in e.elements:
+                if isinstance(el, cst.DictElement):
+                    self.eval(el.key, s, stmt)
+                out |= self.eval(el.value, s, stmt)
+            return out
+        if isinstance(e, cst.Lambda):
+            self._escape_names(e, s)
+            return frozenset()
+        if isinstance(e, cst.Attribute):
+            key = dotted_key(e)
+            if key is not None and key in s.vars:
+                return s.vars[key]
+            self.eval(e.value, s, stmt)
+            return frozenset()
+        if isinstance(e, (cst.Yield,)):
+            if e.value is not None:
+                v = e.value.item if isinstance(e.value, cst.From) else e.value
+                self._escape(s, self.eval(v, s, stmt))
+            return frozenset()
+        for child in e.children:
+            if isinstance(child, cst.BaseExpression) or isinstance(child, (cst.Arg, cst.Element, cst.DictElement,
+                                                                            cst.FormattedStringExpression,
+                                                                            cst.ComparisonTarget, cst.SubscriptElement,
+                                                                            cst.Index, cst.Slice, cst.CompFor,
+                                                                            cst.CompIf, cst.StarredElement,
+                                                                            cst.StarredDictElement)):
+                self.eval(child, s, stmt) if isinstance(child, cst.BaseExpression) else self._eval_children(child, s, stmt)
+        return frozenset()
+
+    def _eval_children(self, node, s, stmt):
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self.eval(child, s, stmt)
+            elif isinstance(child, cst.CSTNode) and not isinstance(child, (cst.BaseParenthesizableWhitespace,)):
+                self._eval_children(child, s, stmt)
+
+    def _escape_names(self, node, s: St) -> None:
+        for n in iter_nodes(node, into_defs=True):
+            if isinstance(n, cst.Name) and n.value in s.vars:
+                self._escape(s, s.vars[n.value])
+
+    def _tx_begin(self, call: cst.Call, s: St, keys: list[str], kind: R.Kind, owner_rids=frozenset()) -> frozenset:
+        owner = next((r for r in owner_rids if self.recs[r].cat == "res"), None)
+        ends = frozenset(kind.tx_end) | frozenset(kind.closers)
+        txk = self.table.kind("sa.transaction") if kind.methods.get(call_name(call)) is None else \
+            self.table.kind(kind.methods.get(call_name(call)))
+        if txk is not None:
+            ends |= frozenset(txk.tx_end) | frozenset(txk.closers)
+        rec = self.rec_for(call, kind, "tx", owner=owner, end_methods=ends)
+        s.open[rec.rid] = ((call, "tx", ""),)
+        for key in keys:
+            s.vars[key] = s.vars.get(key, frozenset()) | {rec.rid}
+        return frozenset({rec.rid})
+
+    def _end_tx_of(self, s: St, key: str, method: Optional[str]) -> None:
+        for rid in s.vars.get(key, ()):
+            rec = self.recs[rid]
+            if rec.cat == "tx" and (method is None or method in rec.end_methods):
+                s.open.pop(rid, None)
+
+    def call(self, call: cst.Call, s: St, stmt) -> frozenset:
+        f = call.func
+        # arguments first
+        arg_vals = []
+        for arg in call.args:
+            arg_vals.append(self.eval(arg.value, s, stmt))
+        recv_key = None
+        m = None
+        if isinstance(f, cst.Attribute):
+            m = f.attr.value
+            recv_key = dotted_key(f.value)
+            if recv_key is None:
+                self.eval(f.value, s, stmt)
+        elif not isinstance(f, cst.Name):
+            self.eval(f, s, stmt)
+        # ownership takers and configured closers
+        if self._is_owner_taker(call):
+            for v in arg_vals:
+                self._escape(s, v)
+            for arg in call.args:
+                self._escape_names(arg.value, s)
+            return frozenset()
+        ref = self.ref_of(f)
+        plain = ref.replace("()", "") if ref else None
+        if ref and (ref in self.table.closers or plain in self.table.closers):
+            for v in arg_vals:
+                self._close(s, v)
+            return frozenset()
+        if ref and ref in self.table.functions:
+            effect, key, cond = self.table.functions[ref]
+            first = call.args[0].value if call.args else None
+            flag = first.value if isinstance(first, cst.Name) else None
+            if effect == "tx-begin" and (cond != "arg0-false" or flag == "False"):
+                k = self.table.kind("sa.transaction")
+                self.rec_for(call, k, "tx", end_methods=frozenset())
+                return self._tx_begin(call, s, [key], k)
+            if effect == "tx-begin" and cond == "arg0-false" and flag == "True":
+                self._end_tx_of(s, key, None)
+                return frozenset()
+            if effect == "tx-end":
+                self._end_tx_of(s, key, None)
+                return frozenset()
+        # new resource?
+        kind = self.acquisition(call)
+        if kind is not None:
+            parent = None
+            release = None
+            registry = None
+            if recv_key is not None:
+                parent = next((r for r in s.vars.get(recv_key, ()) if self.recs[r].cat == "res"), None)
+                rk = self.kind_of(f.value)
+                if rk is not None:
+                    for rm, idx in rk.release_args.items():
+                        release = rm
+                        break
+            if isinstance(f, cst.Name) and f.value in self.local_kinds:
+                registry = f.value
+            rec = self.rec_for(call, kind, "res", parent=parent, release=release, registry=registry)
+            s.open[rec.rid] = ((call, "acq", ""),)
+            return frozenset({rec.rid})
+        if m is not None and recv_key is not None:
+            tracked = s.vars.get(recv_key, frozenset())
+            rk = self.kind_of(f.value)
+            if rk is None and tracked:
+                rk = next((self.recs[r].kind for r in tracked if self.recs[r].cat == "res"), None)
+            # release of an argument: pool.putconn(conn), pool.release(conn)
+            if rk is not None and m in rk.release_args:
+                idx = rk.release_args[m]
+                if idx < len(arg_vals):
+                    self._close(s, arg_vals[idx])
+                return frozenset()
+            if m in CONTAINER_METHODS:
+                for v in arg_vals:
+                    self._escape(s, v)
+            # closing / ending what the receiver holds
+            for rid in list(tracked):
+                rec = self.recs[rid]
+                if rec.cat == "res" and m in rec.kind.closers:
+                    self._close(s, {rid})
+                elif rec.cat == "res" and rec.registry is not None:
+                    pass
+                elif rec.cat == "tx" and m in rec.end_methods:
+                    s.open.pop(rid, None)
+            # scoped registry: Session.remove() closes the sessions it handed out
+            if rk is not None and m in rk.closers:
+                for rec in self.recs:
+                    if rec.registry == recv_key:
+                        self._close(s, {rec.rid})
+            if rk is not None:
+                sql = string_value(call.args[0].value) if call.args and m in rk.sql_methods else None
+                if m in rk.tx_begin or (sql is not None and R.SQL_BEGIN.match(sql)):
+                    keys = [recv_key]
+                    owner_rids = tracked
+                    for rid in tracked:
+                        par = self.recs[rid].parent
+                        if par is not None:
+                            keys += [n for n, rids in s.vars.items() if par in rids and n not in keys]
+                    return self._tx_begin(call, s, keys, rk, owner_rids)
+                if sql is not None and R.SQL_END.match(sql):
+                    self._end_tx_of(s, recv_key, None)
+                    for rid in tracked:
+                        par = self.recs[rid].parent
+                        if par is not None:
+                            for n, rids in list(s.vars.items()):
+                                if par in rids:
+                                    self._end_tx_of(s, n, None)
+                elif m in rk.tx_end:
+                    self._end_tx_of(s, recv_key, None)
+                elif m in rk.closers:
+                    self._end_tx_of(s, recv_key, None)
+            return frozenset()
+        # a project function or class that closes or keeps its argument
+        if ref and any(arg_vals):
+            summ = summary_for(self.ctx, ref)
+            if summ is not None:
+                for i, (arg, v) in enumerate(zip(call.args, arg_vals)):
+                    if not v:
+                        continue
+                    kw = arg.keyword.value if arg.keyword is not None else None
+                    idx = summ.arg_index(None if kw else i, kw)
+                    if idx is None:
+                        continue
+                    if idx in summ.closes or idx in summ.keeps:
+                        self._escape(s, v)
+        # a constructor wrapping the object: the wrapper holds it
+        if isinstance(f, (cst.Name, cst.Attribute)):
+            last = f.value if isinstance(f, cst.Name) else f.attr.value
+            if last[:1].isupper():
+                out = frozenset()
+                for v in arg_vals:
+                    out |= v
+                return out
+        return frozenset()
+
+    # ---- statements ----------------------------------------------------------------------
+    def _can_raise(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        for n in iter_nodes(node):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in QUIET_METHODS:
+                continue  # cleanup calls (rollback/close/release) are not counted as raising
+            if isinstance(n, cst.Await) and isinstance(n.expression, cst.Call) and \
+                    isinstance(n.expression.func, cst.Attribute) and n.expression.func.attr.value in QUIET_METHODS:
+                continue
+            if isinstance(n, (cst.Call, cst.Await, cst.Yield, cst.Raise, cst.Assert)):
+                # the call evaluated first: descend through `a.b().c()` receivers
+                while isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
+                    inner = n.func.value
+                    while isinstance(inner, (cst.Attribute, cst.Subscript)):
+                        inner = inner.value
+                    if isinstance(inner, cst.Call):
+                        n = inner
+                    else:
+                        break
+                return n
+        return None
+
+    def _exc_state(self, pre: St, post: St, raiser: cst.CSTNode, stmt) -> St:
+        exc = St(dict(pre.vars), {r: t for r, t in pre.open.items() if r in post.open})
+        if isinstance(raiser, cst.Call):
+            step = (stmt, "exc", call_name(raiser) + "()")
+        elif isinstance(raiser, cst.Await):
+            step = (stmt, "exc", "await")
+        elif isinstance(raiser, cst.Yield):
+            step = (stmt, "exc", "yield")
+        else:
+            step = (stmt, "raise", "")
+        self._step(exc, step)
+        return exc
+
+    def _assign_name(self, s: St, name: str, value: frozenset, fresh: frozenset, old_open, stmt) -> None:
+        s.vars[name] = value
+        for rid in old_open:
+            if self.recs[rid].cat != "res":
+                continue
+            if (rid not in value or rid in fresh) and (rid in fresh or not self._holders(s, rid, name)):
+                tr = old_open[rid]
+                self.normal_leaks.setdefault(rid, tr + ((stmt, "reassign", name),))
+
+    def bind_target(self, target, s, value):
+        s = s.copy()
+        for n in iter_nodes(target):
+            if isinstance(n, cst.Name):
+                s.vars.pop(n.value, None)
+        return s
+
+    def _targets(self, target, s: St, value: frozenset, stmt, fresh=frozenset(), values=None) -> None:
+        if isinstance(target, cst.Name):
+            pre = getattr(self, "_pre_open", None) or {}
+            old = pre.get(target.value)
+            if old is None:
+                old = {r: s.open[r] for r in s.vars.get(target.value, ()) if r in s.open}
+            self._assign_name(s, target.value, value, fresh, old, stmt)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            if values is not None and len(values) == len(target.elements):
+                for el, v in zip(target.elements, values):
+                    self._targets(el.value, s, v, stmt, fresh)
+            else:
+                for el in target.elements:
+                    self._targets(el.value, s, value, stmt, fresh)
+        elif isinstance(target, cst.StarredElement):
+            self._targets(target.value, s, value, stmt, fresh)
+        else:
+            # attribute / subscript: stored on another object
+            self._escape(s, value)
+            if isinstance(target, cst.Attribute):
+                self.eval(target.value, s, stmt)
+            else:
+                self.eval(target, s, stmt)
+
+    def simple(self, stmt, s, out):
+        post = s.copy()
+        raiser = self._can_raise(stmt)
+        nxt = post
+        before = set(s.open)
+        self._pre_open = None
+        if isinstance(stmt, cst.Return):
+            if stmt.value is not None:
+                self._escape(post, self.eval(stmt.value, post, stmt))
+            self._step(post, (stmt, "ret", ""))
+            out.ret = self.join(out.ret, post)
+            nxt = None
+        elif isinstance(stmt, cst.Raise):
+            if stmt.exc is not None:
+                self.eval(stmt.exc, post, stmt)
+            exc = post.copy()
+            self._step(exc, (stmt, "raise", ""))
+            out.exc = self.join(out.exc, exc)
+            return None
+        elif isinstance(stmt, cst.Break):
+            self._step(post, (stmt, "brk", ""))
+            out.brk = self.join(out.brk, post)
+            return None
+        elif isinstance(stmt, cst.Continue):
+            out.cont = self.join(out.cont, post)
+            return None
+        elif isinstance(stmt, cst.Assign):
+            self._pre_open = {t.target.value: {r: s.open[r] for r in s.vars.get(t.target.value, ()) if r in s.open}
+                              for t in stmt.targets if isinstance(t.target, cst.Name)}
+            values = None
+            if isinstance(stmt.value, (cst.Tuple, cst.List)) and len(stmt.targets) == 1:
+                values = [self.eval(el.value, post, stmt) for el in stmt.value.elements]
+                value = frozenset().union(*values) if values else frozenset()
+            else:
+                value = self.eval(stmt.value, post, stmt)
+            fresh = frozenset(r for r in value if r not in before or isinstance(stmt.value, cst.Call))
+            fresh = frozenset(r for r in fresh if r in self._fresh_sites(stmt.value))
+            for t in stmt.targets:
+                self._targets(t.target, post, value, stmt, fresh, values)
+        elif isinstance(stmt, cst.AnnAssign):
+            if stmt.value is not None:
+                value = self.eval(stmt.value, post, stmt)
+                fresh = frozenset(r for r in value if r in self._fresh_sites(stmt.value))
+                self._targets(stmt.target, post, value, stmt, fresh)
+        elif isinstance(stmt, cst.AugAssign):
+            self.eval(stmt.value, post, stmt)
+        elif isinstance(stmt, cst.Expr):
+            self.eval(stmt.value, post, stmt)
+        elif isinstance(stmt, cst.Del):
+            for n in iter_nodes(stmt.target):
+                if isinstance(n, cst.Name):
+                    post.vars.pop(n.value, None)
+        elif isinstance(stmt, cst.Assert):
+            self.eval(stmt.test, post, stmt)
+        if raiser is not None:
+            out.exc = self.join(out.exc, self._exc_state(s, post, raiser, stmt))
+        return nxt
+
+    def _fresh_sites(self, value) -> set:
+        out = set()
+        for n in iter_nodes(value):
+            if isinstance(n, cst.Call):
+                rid = self.site_rid.get((id(n), "res"))
+                if rid is None:
+                    rid = self.site_rid.get((id(n), "tx"))
+                if rid is not None:
+                    out.add(rid)
+        return out
+
+    def expr(self, node, s, out, anchor):
+        post = s.copy()
+        self.eval(node, post, anchor)
+        raiser = self._can_raise(node)
+        if raiser is not None:
+            out.exc = self.join(out.exc, self._exc_state(s, post, raiser, node))
+        return post
+
+    def assume(self, test, s, truth):
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.assume(test.expression, s, not truth)
+        if isinstance(test, cst.BooleanOperation):
+            if isinstance(test.operator, cst.And) and truth:
+                return self.assume(test.right, self.assume(test.left, s, True), True)
+            if isinstance(test.operator, cst.Or) and not truth:
+                return self.assume(test.right, self.assume(test.left, s, False), False)
+            return s
+        key = None
+        present = truth
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            comp = test.comparisons[0]
+            if isinstance(comp.comparator, cst.Name) and comp.comparator.value == "None":
+                key = dotted_key(test.left)
+                if isinstance(comp.operator, (cst.Is, cst.Equal)):
+                    present = not truth
+                elif isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
+                    present = truth
+                else:
+                    key = None
+        elif isinstance(test, (cst.Name, cst.Attribute)):
+            if isinstance(test, cst.Attribute) and test.attr.value in ("is_active", "in_transaction"):
+                if not truth:
+                    k = dotted_key(test.value)
+                    if k is not None and k in s.vars:
+                        s = s.copy()
+                        self._end_tx_of(s, k, None)
+                return s
+            key = dotted_key(test)
+        elif isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and \
+                test.func.attr.value in ("in_transaction", "in_nested_transaction", "is_active"):
+            if not truth:
+                k = dotted_key(test.func.value)
+                if k is not None and k in s.vars:
+                    s = s.copy()
+                    self._end_tx_of(s, k, None)
+            return s
+        if key is not None and not present and key in s.vars:
+            s = s.copy()
+            for rid in s.vars[key]:
+                if self.recs[rid].cat == "res":
+                    s.open.pop(rid, None)
+        return s
+
+    def branch(self, node, s, note):
+        if not s.open:
+            return s
+        s = s.copy()
+        self._step(s, (node, "branch", note))
+        return s
+
+    def with_item(self, item, s, out, anchor):
+        e = item.item
+        call = e.expression if isinstance(e, cst.Await) else e
+        post = s.copy()
+        token = None
+        target = item.asname.name if item.asname is not None else None
+        if isinstance(call, cst.Call):
+            kind = self.kind_of(call)
+            managed = False
+            if kind is not None and kind.category in TRACKED_CATEGORIES and kind.with_exit == R.EXIT_CLOSE:
+                managed = self.acquisition(call) is not None or isinstance(call.func, cst.Attribute)
+            if isinstance(call.func, cst.Attribute):
+                rk = self.kind_of(call.func.value)
+                m = call.func.attr.value
+                if rk is not None and m in rk.cm_methods:
+                    managed = rk.cm_methods[m][1] == R.EXIT_CLOSE or managed
+                if kind is not None and kind.category == R.TRANSACTION and kind.with_exit == R.EXIT_END_TX:
+                    managed = True
+            if managed:
+                for arg in call.args:
+                    self.eval(arg.value, post, anchor)
+                if isinstance(call.func, cst.Attribute) and dotted_key(call.func.value) is None:
+                    self.eval(call.func.value, post, anchor)
+                value = frozenset()
+            else:
+                value = self.eval(e, post, anchor)
+                if value and kind is not None:
+                    token = (kind.with_exit, value)
+        else:
+            value = self.eval(e, post, anchor)
+            if value:
+                kinds = [self.recs[r].kind for r in value if self.recs[r].cat == "res"]
+                if kinds:
+                    token = (kinds[0].with_exit, value)
+        if target is not None:
+            self._targets(target, post, value, anchor, frozenset(r for r in value if r not in s.open))
+        raiser = self._can_raise(e)
+        if raiser is not None:
+            out.exc = self.join(out.exc, self._exc_state(s, post, raiser, anchor))
+        return post, token
+
+    def with_exit(self, token, s):
+        if token is None:
+            return s
+        effect, rids = token
+        if effect == R.EXIT_CLOSE:
+            s = s.copy()
+            self._close(s, rids)
+        elif effect == R.EXIT_END_TX:
+            s = s.copy()
+            for rec in self.recs:
+                if rec.cat == "tx" and rec.owner in rids:
+                    s.open.pop(rec.rid, None)
+        return s
+
+    def nested_def(self, node, s):
+        s = s.copy()
+        self._escape_names(node, s)
+        return s
+
+    # ---- running ------------------------------------------------------------------------
+    def run(self) -> list[Finding]:
+        entry = St()
+        out = self.block(self.fn.body, entry)
+        findings: list[Finding] = []
+        normal = out.nxt
+        if normal is not None and normal.open:
+            normal = normal.copy()
+            body = self.fn.body.body
+            last = body[-1] if body else self.fn
+            self._step(normal, (last, "fall", ""))
+        normal = self.join(normal, out.ret)
+        leaks_n = dict(self.normal_leaks)
+        if normal is not None:
+            for rid, tr in normal.open.items():
+                leaks_n.setdefault(rid, tr)
+        leaks_e = dict(out.exc.open) if out.exc is not None else {}
+        for leaks, is_normal in ((leaks_n, True), (leaks_e, False)):
+            for rid, tr in leaks.items():
+                rec = self.recs[rid]
+                if not is_normal and rid in self.escaped:
+                    continue  # handed to its owner on the normal path (contract §7)
+                if rec.cat == "res":
+                    code = "TXL201" if is_normal else "TXL202"
+                else:
+                    code = "TXL101" if is_normal else "TXL102"
+                findings.append(Finding(code, rec.node, rec, tr, is_normal))
+        return findings
+
+
+def functions_of(module: cst.Module) -> Iterator[cst.FunctionDef]:
+    """Every function (methods and nested functions included) of a module, in source order."""
+    stack = list(reversed(module.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef):
+            yield node
+            stack.extend(reversed(_inner_statements(node.body)))
+        elif isinstance(node, cst.ClassDef):
+            stack.extend(reversed(_inner_statements(node.body)))
+        elif isinstance(node, (cst.If, cst.Try, cst.With, cst.For, cst.While, cst.Match)) or \
+                type(node).__name__ in ("TryStar", "Else", "Finally", "ExceptHandler", "ExceptStarHandler",
+                                        "MatchCase", "IndentedBlock"):
+            for child in reversed(node.children):
+                if isinstance(child, (cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else, cst.Finally,
+                                      cst.ExceptHandler, cst.MatchCase)) or \
+                        type(child).__name__ in ("ExceptStarHandler",):
+                    stack.append(child)
+
+
+def _inner_statements(body) -> list:
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    return []
+
+
+def analyse_file(ctx) -> list[Finding]:
+    """Findings of the path rules for every function of the file (memoised by the rules)."""
+    findings: list[Finding] = []
+    old_limit = sys.getrecursionlimit()
+    if old_limit < 8000:
+        sys.setrecursionlimit(8000)
+    try:
+        for fn in functions_of(ctx.module):
+            try:
+                flow = FunctionFlow(ctx, fn)
+                if not flow.interesting:
+                    continue
+                findings.extend(flow.run())
+            except GiveUp as exc:
+                ctx.notes.append(f"function {fn.name.value}: {exc}; not analysed")
+            except RecursionError:
+                ctx.notes.append(f"function {fn.name.value}: too deeply nested; not analysed")
+    finally:
+        sys.setrecursionlimit(old_limit)
+    return findings
+
+
+# ---------------------------------------------------------------------------- explanations
+def _line(ctx, node) -> int:
+    try:
+        return ctx._position(node)[0]
+    except Exception:  # pragma: no cover - a node outside the module tree
+        return 0
+
+
+def why(ctx, finding: Finding) -> str:
+    """The leaking exit of a finding's path, in words (``returns at line 7 without close()``)."""
+    rec = finding.rec
+    closer = rec.closer
+    for node, tag, info in reversed(finding.trace):
+        line = _line(ctx, node)
+        if tag == "ret":
+            return f"returns at line {line} without {closer}"
+        if tag == "fall":
+            return f"the function ends after line {_end_line(ctx, node)} without {closer}"
+        if tag == "brk":
+            return f"breaks out of the loop at line {line} without {closer}"
+        if tag == "reassign":
+            return f"'{info}' is reassigned at line {line} while still open"
+        if tag == "exc":
+            what = "an exception from the await" if info == "await" else \
+                "an exception thrown into the yield" if info == "yield" else f"an exception from {info}"
+            return f"{what} at line {line} propagates without {closer}"
+        if tag == "raise":
+            return f"the exception raised at line {line} propagates without {closer}"
+    return f"never {closer}"
+
+
+def _end_line(ctx, node) -> int:
+    try:
+        return ctx._position(node)[2]
+    except Exception:  # pragma: no cover
+        return 0
+
+
+def trace_steps(ctx, finding: Finding) -> list:
+    rec = finding.rec
+    out = []
+    for node, tag, info in finding.trace:
+        if tag == "acq":
+            note = f"{rec.kind.label} acquired here"
+        elif tag == "tx":
+            note = "transaction begun here"
+        elif tag == "branch":
+            note = info
+        elif tag == "ret":
+            note = f"returns here without {rec.closer}"
+        elif tag == "fall":
+            note = f"the function ends here without {rec.closer}"
+        elif tag == "brk":
+            note = f"breaks out of the loop here without {rec.closer}"
+        elif tag == "reassign":
+            note = f"'{info}' is reassigned here while still open"
+        elif tag == "exc":
+            note = ("an exception can be raised here" if info in ("await", "yield")
+                    else f"an exception from {info} can be raised here")
+            if not finding.normal:
+                note += f" and propagates without {rec.closer}"
+        elif tag == "raise":
+            note = "raises here" + ("" if finding.normal else f" and propagates without {rec.closer}")
+        else:  # pragma: no cover
+            note = info
+        out.append((node, note))
+    return out
+
+
+def path_findings(ctx) -> list[Finding]:
+    return ctx.fact("txlint.dataflow.findings", analyse_file)
