@@ -652,17 +652,57 @@ def report_redis_wait_loops(ctx) -> None:
         if _holds(f.acq.kind) != "redis":
             continue
         call = f.acq.call
-        if _has_kwarg(call, R.REDIS_HEALTH_KEYWORD):
-            continue
         if any(k.arg == "connection_pool" for k in call.keywords):
             continue  # judged by its pool
+        fix = None
+        cst_call = _cst_call_for(ctx, call)
+        judged = None
+        if cst_call is not None:
+            try:
+                from txlint.rules.module_scope import redis_call_finding
+            except ImportError:  # pragma: no cover - the module-scope rule is absent
+                redis_call_finding = None
+            if redis_call_finding is not None:
+                judged = redis_call_finding(ctx, cst_call)
+                if judged is None:
+                    continue  # has a health check (or cannot be judged)
+                fix = judged[1]
+        if judged is None and _has_kwarg(call, R.REDIS_HEALTH_KEYWORD):
+            continue
         label = f.acq.kind.label
         ctx.report("TXL404", _pos(call),
                    f"{label} created without health_check_interval is held across the waiting loop at line "
                    f"{f.loop.lineno}: after the server closes an idle connection (Redis `timeout`, a load "
                    f"balancer's idle limit) the socket sits in CLOSE_WAIT and the next command fails; pass "
                    f"health_check_interval=30 (below the server's timeout)",
-                   trace=_trace(f))
+                   trace=_trace(f), fix=fix)
+
+
+def _cst_call_for(ctx, call: ast.Call):
+    """The libcst Call node of an ast Call (matched by source text and occurrence; no metadata)."""
+    import libcst as cst
+
+    try:
+        segment = ast.get_source_segment(ctx.text, call)
+    except Exception:  # pragma: no cover - defensive
+        return None
+    if not segment:
+        return None
+    same = sorted((n for n in ast.walk(X.view_for(ctx).tree) if isinstance(n, ast.Call)
+                   and ast.get_source_segment(ctx.text, n) == segment), key=lambda n: (n.lineno, n.col_offset))
+    try:
+        nth = same.index(call)
+    except ValueError:
+        return None
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if ctx.module.code_for_node(node) == segment:
+                found.append(node)
+
+    ctx.module.visit(V())
+    return found[nth] if nth < len(found) else None
 
 
 @register

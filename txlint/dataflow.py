@@ -26,7 +26,8 @@ MAX_TRACE = 10
 CONTAINER_METHODS = frozenset({"append", "add", "insert", "put", "put_nowait", "setdefault", "appendleft",
                                "extend", "register", "enter_context", "enter_async_context", "callback",
                                "push", "push_async_callback", "set"})
-QUIET_METHODS = frozenset({"rollback", "close", "putconn", "release", "remove", "terminate"})
+QUIET_METHODS = frozenset({"rollback", "close", "putconn", "release", "remove", "terminate", "in_transaction",
+                           "in_nested_transaction", "is_active"})
 TRACKED_CATEGORIES = frozenset({R.SESSION, R.CONNECTION, R.CURSOR})
 
 
@@ -141,6 +142,7 @@ class FunctionFlow(Walker):
         self.locals: set[str] = set()
         self.normal_leaks: dict[int, tuple] = {}
         self.escaped: set[int] = set()
+        self.tuple_values: dict[int, list] = {}
         self.interesting = False
         self._prepass()
 
@@ -282,6 +284,10 @@ class FunctionFlow(Walker):
         rid = self.site_rid.get(key)
         if rid is not None:
             return self.recs[rid]
+        if cat.startswith("res"):
+            cat_name = "res"
+        else:
+            cat_name = cat
         if cat == "tx":
             closer = "commit() or rollback()"
         else:
@@ -289,10 +295,13 @@ class FunctionFlow(Walker):
             if kw.get("release"):
                 closer = kw.pop("release") + "()"
         kw.pop("release", None)
-        rec = Rec(len(self.recs), node, kind, cat, closer, **kw)
+        rec = Rec(len(self.recs), node, kind, cat_name, closer, **kw)
         self.recs.append(rec)
         self.site_rid[key] = rec.rid
         return rec
+
+    def site_rec_items(self, site: int):
+        return [(k, rid) for k, rid in self.site_rid.items() if k[0] == site]
 
     # ---- lattice ------------------------------------------------------------------------
     def join(self, a, b):
@@ -342,6 +351,9 @@ class FunctionFlow(Walker):
 
     def _escape(self, s: St, rids) -> None:
         self.escaped.update(rids)
+        self._drop(s, rids)
+
+    def _drop(self, s: St, rids) -> None:
         todo = set(rids)
         done = set()
         while todo:
@@ -554,6 +566,24 @@ class FunctionFlow(Walker):
                 elif m in rk.closers:
                     self._end_tx_of(s, recv_key, None)
             return frozenset()
+        if ref and ref.endswith("()") is False and not isinstance(f, cst.Attribute) or \
+                (ref and isinstance(f, cst.Attribute) and recv_key is not None and recv_key not in s.vars):
+            summ = summary_for(self.ctx, ref) if ref else None
+            if summ is not None and summ.returns_tuple:
+                values = []
+                for i, (kname, parent_i) in enumerate(summ.returns_tuple):
+                    kind = self.table.kind(kname)
+                    if kind is None:
+                        values.append(frozenset())
+                        continue
+                    parent = None
+                    if parent_i is not None and parent_i < len(values) and values[parent_i]:
+                        parent = next(iter(values[parent_i]))
+                    rec = self.rec_for(call, kind, f"res{i}", parent=parent)
+                    s.open[rec.rid] = ((call, "acq", ""),)
+                    values.append(frozenset({rec.rid}))
+                self.tuple_values[id(call)] = values
+                return frozenset().union(*values)
         # a project function or class that closes or keeps its argument
         if ref and any(arg_vals):
             summ = summary_for(self.ctx, ref)
@@ -567,6 +597,10 @@ class FunctionFlow(Walker):
                         continue
                     if idx in summ.closes or idx in summ.keeps:
                         self._escape(s, v)
+                    elif idx in summ.ends_tx:
+                        for rid in v:
+                            if self.recs[rid].cat == "tx":
+                                s.open.pop(rid, None)
         # a constructor wrapping the object: the wrapper holds it
         if isinstance(f, (cst.Name, cst.Attribute)):
             last = f.value if isinstance(f, cst.Name) else f.attr.value
@@ -686,6 +720,9 @@ class FunctionFlow(Walker):
                 value = frozenset().union(*values) if values else frozenset()
             else:
                 value = self.eval(stmt.value, post, stmt)
+                rhs = stmt.value.expression if isinstance(stmt.value, cst.Await) else stmt.value
+                if isinstance(rhs, cst.Call) and id(rhs) in self.tuple_values:
+                    values = self.tuple_values[id(rhs)]
             fresh = frozenset(r for r in value if r not in before or isinstance(stmt.value, cst.Call))
             fresh = frozenset(r for r in fresh if r in self._fresh_sites(stmt.value))
             for t in stmt.targets:
@@ -713,10 +750,7 @@ class FunctionFlow(Walker):
         out = set()
         for n in iter_nodes(value):
             if isinstance(n, cst.Call):
-                rid = self.site_rid.get((id(n), "res"))
-                if rid is None:
-                    rid = self.site_rid.get((id(n), "tx"))
-                if rid is not None:
+                for (site, _), rid in self.site_rec_items(id(n)):
                     out.add(rid)
         return out
 
@@ -768,9 +802,7 @@ class FunctionFlow(Walker):
             return s
         if key is not None and not present and key in s.vars:
             s = s.copy()
-            for rid in s.vars[key]:
-                if self.recs[rid].cat == "res":
-                    s.open.pop(rid, None)
+            self._drop(s, [rid for rid in s.vars[key] if self.recs[rid].cat == "res"])
         return s
 
     def branch(self, node, s, note):

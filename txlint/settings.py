@@ -53,11 +53,16 @@ def find_config(start: str) -> str | None:
         if os.path.isfile(candidate):
             try:
                 with open(candidate, "rb") as handle:
-                    data = tomllib.load(handle)
+                    raw = handle.read()
+                data = tomllib.loads(raw.decode("utf-8"))
                 if isinstance(data.get("tool"), dict) and "txlint" in data["tool"]:
                     return candidate
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-                pass  # a broken pyproject that does not configure txlint is not ours to judge
+            except OSError:
+                pass
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                # a broken pyproject that does not mention txlint is not ours to judge
+                if b"tool.txlint" in raw:
+                    raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
         parent = os.path.dirname(directory)
         if parent == directory:
             return None

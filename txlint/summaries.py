@@ -22,6 +22,10 @@ class Summary:
     returns_kind: str | None = None
     closes: frozenset[int] = frozenset()
     keeps: frozenset[int] = frozenset()
+    ends_tx: frozenset[int] = frozenset()
+    #: ``return conn, conn.cursor()``: kind of each element (None: not a resource); the
+    #: second item of each pair is the index of the element it came from (its parent)
+    returns_tuple: tuple = ()
     params: tuple[str, ...] = ()
     offset: int = 0  # 1 for classes (self)
     extra: dict = field(default_factory=dict)
@@ -42,7 +46,7 @@ def releasing_methods(table) -> frozenset[str]:
     if key not in _RELEASING_CACHE:
         names: set[str] = set()
         for kind in table.kinds.values():
-            names |= set(kind.closers) | set(kind.tx_end) | set(kind.release_args)
+            names |= set(kind.closers) | set(kind.release_args)
         _RELEASING_CACHE[key] = frozenset(names)
     return _RELEASING_CACHE[key]
 
@@ -88,6 +92,8 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
     params = tuple(a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs)
     index = {p: i for i, p in enumerate(params)}
     releasing = releasing_methods(ctx.table)
+    tx_ending = {m for k in ctx.table.kinds.values() for m in k.tx_end}
+    ends_tx: set[int] = set()
     closes: set[int] = set()
     keeps: set[int] = set()
     is_generator = False
@@ -110,6 +116,8 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
             if isinstance(func, ast.Attribute):
                 if isinstance(func.value, ast.Name) and func.value.id in index and func.attr in releasing:
                     closes.add(index[func.value.id])
+                if isinstance(func.value, ast.Name) and func.value.id in index and func.attr in tx_ending:
+                    ends_tx.add(index[func.value.id])
                 if func.attr in ("append", "add", "insert", "put", "put_nowait", "setdefault", "register",
                                  "enter_context", "enter_async_context", "callback", "push"):
                     for arg in node.args:
@@ -145,8 +153,43 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
                     if fref.endswith("closing"):
                         closes.add(index[expr.args[0].id])
     returns_kind = None
+    returns_tuple: tuple = ()
     if not is_generator and returned:
         resolver = Resolver(syms, ctx.project)
+
+        def kind_of(value):
+            if isinstance(value, ast.Await):
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in local_calls:
+                value = local_calls[value.id]
+            if not isinstance(value, ast.Call):
+                return None, None
+            ref = _ast_dotted(value, syms.bindings)
+            parent = None
+            if ref and ref.startswith("<local>."):
+                head = ref[len("<local>."):].split(".")[0].split("(")[0]
+                if head in local_calls:
+                    parent = head
+                    base = _ast_dotted(local_calls[head], syms.bindings)
+                    if not base or base.startswith("<local>"):
+                        return None, None
+                    ref = base + ref[len("<local>.") + len(head):]
+                else:
+                    return None, None
+            if not ref:
+                return None, None
+            kind = ctx.table.kind_of_ref(resolver.canonical(ref))
+            if kind is not None and kind.resource and not kind.lazy:
+                return kind.name, parent
+            return None, None
+
+        for value in returned:
+            if isinstance(value, ast.Tuple) and not returns_tuple:
+                elems = [kind_of(e) for e in value.elts]
+                if any(k for k, _ in elems):
+                    names = [e.id if isinstance(e, ast.Name) else None for e in value.elts]
+                    returns_tuple = tuple(
+                        (k, names.index(p) if p in names else None) for k, p in elems)
         for value in returned:
             if isinstance(value, ast.Name) and value.id in local_calls:
                 value = local_calls[value.id]
@@ -165,4 +208,5 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
             if kind is not None and kind.resource and not kind.lazy:
                 returns_kind = kind.name
                 break
-    return Summary(returns_kind, frozenset(closes), frozenset(keeps), params, offset)
+    return Summary(returns_kind, frozenset(closes), frozenset(keeps), frozenset(ends_tx), returns_tuple,
+                   params, offset)

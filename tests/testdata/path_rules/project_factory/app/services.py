@@ -87,9 +87,8 @@ def product_repository():
     return ProductRepository(get_session())
 
 
-# TXL101 + TXL102: explicit begin on a session from the project helper, closed in finally but
-# the early return happens before the finally is reached? No: finally closes it, so only the
-# transaction matters here and close() ends it -- see the report; this one is committed late:
+# Session and transaction both leak: the early return skips commit() and close(), and an
+# exception in the query skips them too.
 def bulk_price_change(skus, factor):
     session = get_session()  # expect: TXL201, TXL202
     tx = session.begin()  # expect: TXL101, TXL102
