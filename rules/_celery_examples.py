@@ -94,4 +94,39 @@ VALID_301 = [
     fsa('from app.celery_app import celery\nfrom app.extensions import db\nfrom app.models import User, Invoice\n\n\n@celery.task\ndef mark(user_id):\n    def inner():\n        return db.session.get(User, user_id)\n    return user_id\n', note='a nested function that is never called'),
     scoped('from worker.celery_app import celery\nfrom worker.db import Session\n\n\n@celery.task\ndef count():\n    try:\n        return Session.query(1).count()\n    except Exception:\n        Session.rollback()\n        raise\n    finally:\n        Session.remove()\n'),
     fsa('from celery import Celery\n\napp = Celery("proj")\n\n\n@app.task\ndef add(x, y):\n    session = {"user": x}\n    return session.get("user", 0) + y\n', note='a local variable named session'),
+    ex(files={"app/__init__.py": """
+from celery import Celery, Task
+from flask import Flask
+
+from app.extensions import db
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    db.init_app(app)
+    celery_init_app(app)
+    return app
+""", "app/extensions.py": EXT, "app/tasks.py": """
+from celery import shared_task
+
+from app.extensions import db
+
+
+@shared_task(ignore_result=False)
+def count_users() -> int:
+    return db.session.execute(db.text("SELECT count(*) FROM users")).scalar()
+"""}, check="app/tasks.py", note="the Flask documentation's celery_init_app: task_cls runs every task in an app context"),
 ]

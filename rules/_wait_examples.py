@@ -475,6 +475,55 @@ INVALID_403 = [
                 cur.close()
                 time.sleep(20)
         """, note="engine.raw_connection() is a DB-API connection"),
+    ex(files={"jobs/__init__.py": "", "jobs/models.py": 'from django.db import models\n\n\nclass Job(models.Model):\n    state = models.CharField(max_length=20)\n\n    def run(self):\n        self.state = "done"\n        self.save()\n', "jobs/worker.py": """
+import time
+
+from jobs.models import Job
+
+
+def run_forever():
+    while True:
+        for job in Job.objects.filter(state="new"):  # expect: TXL403
+            job.run()
+        time.sleep(10)
+"""}, check="jobs/worker.py", note="Django keeps its connection outside the request cycle: reported at the first query"),
+    ex("""
+        import time
+
+        from django.db import connection
+
+
+        def loop():
+            while True:
+                with connection.cursor() as cur:  # expect: TXL403
+                    cur.execute("DELETE FROM django_session WHERE expire_date < now()")
+                time.sleep(3600)
+        """, note="Django's connection object"),
+    ex(files={"app/__init__.py": "", "app/models.py": 'from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\nclass Job(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n    state = db.Column(db.String(20))\n', "app/poller.py": """
+import time
+
+from app.models import Job
+
+
+def poll():
+    while True:
+        pending = Job.query.filter_by(state="new").count()  # expect: TXL403
+        print(pending)
+        time.sleep(5)
+"""}, check="app/poller.py", note="Flask-SQLAlchemy read-only poll keeps its transaction open"),
+    ex(files={"w/__init__.py": "", "w/db.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\nSession = scoped_session(sessionmaker())\n", "w/loop.py": """
+import threading
+
+from w.db import Session
+
+
+def loop(stop: threading.Event):
+    while not stop.is_set():
+        rows = Session.execute("SELECT id FROM outbox").all()  # expect: TXL403
+        if rows:
+            Session.commit()
+        stop.wait(2)
+"""}, check="w/loop.py", note="a scoped_session registry that commits only when there is work"),
 ]
 
 VALID_403 = [
@@ -955,4 +1004,67 @@ VALID_403 = [
                 with engine.begin() as conn:
                     conn.execute("INSERT INTO t VALUES (:i)", {"i": item})
         """, note="the connection is taken after the wait, per item"),
+    ex(files={"jobs/__init__.py": "", "jobs/models.py": 'from django.db import models\n\n\nclass Job(models.Model):\n    state = models.CharField(max_length=20)\n\n    def run(self):\n        self.state = "done"\n        self.save()\n', "jobs/worker.py": """
+import time
+
+from django.db import close_old_connections
+
+from jobs.models import Job
+
+
+def run_forever():
+    while True:
+        close_old_connections()
+        for job in Job.objects.filter(state="new"):
+            job.run()
+        time.sleep(10)
+"""}, check="jobs/worker.py", note="Django close_old_connections() each iteration"),
+    ex(files={"app/__init__.py": "", "app/models.py": 'from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\nclass Job(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n    state = db.Column(db.String(20))\n', "app/poller.py": """
+import time
+
+from app.models import Job, db
+
+
+def poll():
+    while True:
+        for job in Job.query.filter_by(state="new"):
+            job.state = "queued"
+        db.session.commit()
+        time.sleep(5)
+"""}, check="app/poller.py", note="Flask-SQLAlchemy commit before the wait"),
+    ex(files={"app/__init__.py": "", "app/models.py": 'from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\nclass Job(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n    state = db.Column(db.String(20))\n', "app/poller.py": """
+import time
+
+from app.models import Job, db
+
+
+def poll():
+    while True:
+        try:
+            print(Job.query.count())
+        finally:
+            db.session.remove()
+        time.sleep(5)
+"""}, check="app/poller.py", note="remove() before the wait"),
+    ex("""
+        import time
+
+        import psycopg2
+
+
+        def save(dsn, row):
+            conn = psycopg2.connect(dsn)
+            try:
+                while True:
+                    try:
+                        with conn.cursor() as cur:
+                            cur.execute("INSERT INTO t VALUES (%s)", (row,))
+                        conn.commit()
+                        break
+                    except psycopg2.errors.SerializationFailure:
+                        conn.rollback()
+                        time.sleep(0.5)
+            finally:
+                conn.close()
+        """, note="a retry loop that only sleeps to back off after an error"),
 ]

@@ -218,46 +218,86 @@ def _scheme(text: str) -> str:
 
 
 def _local_string_assignments(ctx: FileContext, call: cst.Call, name: str) -> list[cst.BaseExpression] | None:
-    """Values assigned to ``name`` in the function that contains ``call`` (None: not found)."""
-    func = ctx.fact("engine_config.enclosing", _enclosing_functions).get(id(call))
-    if func is None:
+    """Values assigned to ``name`` in the function or class body that contains ``call`` (None: not
+    assigned there; a parameter, loop or ``with`` target counts as an unknown value)."""
+    scope = ctx.fact("engine_config.enclosing", _enclosing_scopes).get(id(call))
+    if scope is None:
         return None
     found: list[cst.BaseExpression] = []
+    unknown = cst.Name("__unknown__")
+
+    def binds(target: cst.CSTNode) -> bool:
+        if isinstance(target, cst.Name):
+            return target.value == name
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return any(binds(e.value) for e in target.elements)
+        if isinstance(target, cst.StarredElement):
+            return binds(target.value)
+        return False
 
     class Assigns(cst.CSTVisitor):
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is func
+            return node is scope
 
         def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return node is scope
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
             return False
 
         def visit_Assign(self, node: cst.Assign) -> None:
-            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
-                found.append(node.value)
+            for t in node.targets:
+                if isinstance(t.target, cst.Name) and t.target.value == name:
+                    found.append(node.value)
+                elif binds(t.target):
+                    found.append(unknown)
 
         def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
             if isinstance(node.target, cst.Name) and node.target.value == name and node.value is not None:
                 found.append(node.value)
 
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if binds(node.target):
+                found.append(unknown)
+
+        def visit_For(self, node: cst.For) -> None:
+            if binds(node.target):
+                found.append(unknown)
+
+        def visit_WithItem(self, node: cst.WithItem) -> None:
+            if node.asname is not None and binds(node.asname.name):
+                found.append(unknown)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            if binds(node.target):
+                found.append(unknown)
+
         def visit_Param(self, node: cst.Param) -> None:
             if node.name.value == name:
-                found.append(node.default if node.default is not None else cst.Name("__param__"))
+                found.append(unknown)  # the caller decides, whatever the default
 
-    func.visit(Assigns())
+    scope.visit(Assigns())
     return found or None
 
 
-def _enclosing_functions(ctx: FileContext) -> dict[int, cst.FunctionDef]:
-    out: dict[int, cst.FunctionDef] = {}
+def _enclosing_scopes(ctx: FileContext) -> dict[int, cst.CSTNode]:
+    """Call -> the innermost function or class body it runs in (module-level calls absent)."""
+    out: dict[int, cst.CSTNode] = {}
 
     class Walk(cst.CSTVisitor):
         def __init__(self) -> None:
-            self.stack: list[cst.FunctionDef] = []
+            self.stack: list[cst.CSTNode] = []
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
             self.stack.append(node)
 
         def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.stack.pop()
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.stack.append(node)
+
+        def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
             self.stack.pop()
 
         def visit_Call(self, node: cst.Call) -> None:

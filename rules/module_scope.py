@@ -3,7 +3,8 @@
 
 "Import time" is the code a module runs when it is imported: its top level, including ``try``,
 ``if``, ``with`` and loop blocks there (but not ``if __name__ == "__main__":``), class bodies, and the
-default values and decorators of functions defined there.  Function bodies and lambdas are not.
+default values and decorators of functions (and lambdas) defined there.  Function and lambda bodies
+are not.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class _CallCollector(cst.CSTVisitor):
         self.calls: list[cst.Call] = []
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.default is not None:
+                param.default.visit(self)  # defaults are evaluated when the lambda is made
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -197,15 +202,21 @@ def _collect(ctx: FileContext) -> list[ImportTimeCall]:
     return out
 
 
-def _closed_at_import_time(calls: list[ImportTimeCall], name: str | None, kind: Kind) -> bool:
-    """``name.close()`` (or another closer of its kind) also runs at import time."""
+def _closed_at_import_time(ctx: FileContext, calls: list[ImportTimeCall], name: str | None, kind: Kind) -> bool:
+    """``name.close()`` (or another closer of its kind), or ``pool.putconn(name)`` (a release by its
+    pool), also runs at import time."""
     if not name:
         return False
     for entry in calls:
         func = entry.call.func
-        if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name
-                and func.attr.value in kind.closers):
+        if not isinstance(func, cst.Attribute):
+            continue
+        if isinstance(func.value, cst.Name) and func.value.value == name and func.attr.value in kind.closers:
             return True
+        if any(isinstance(arg.value, cst.Name) and arg.value.value == name for arg in entry.call.args):
+            owner = ctx.table.kind_of_ref(ctx.resolver.ref(func.value, entry.local))
+            if owner is not None and func.attr.value in owner.release_args:
+                return True
     return False
 
 
@@ -222,6 +233,19 @@ _WHY_SERVER = (
     "default; PostgreSQL/PgBouncer idle timeouts, firewalls and load balancers sooner) and the next query "
     "fails with \"MySQL server has gone away\" / \"server closed the connection unexpectedly\"; it is also "
     "shared by every thread and by forked worker processes"
+)
+_WHY_SESSION = (
+    "from its first query until commit/rollback/close the session holds a pooled connection, so it sits idle "
+    "inside a transaction between requests until the server's idle timeout (MySQL `wait_timeout`, 8 h by "
+    "default; PgBouncer, firewalls and load balancers sooner) kills it and the next query fails with "
+    "\"MySQL server has gone away\" / \"server closed the connection unexpectedly\"; one failed "
+    "transaction poisons every later request, and the session is shared by every thread and forked worker"
+)
+_WHY_CURSOR = (
+    "it keeps its connection open and in use for as long as it lives, until the server's idle timeout "
+    "(MySQL `wait_timeout`, 8 h by default; firewalls and load balancers sooner) closes it and the next "
+    "execute() fails with \"MySQL server has gone away\" / \"server closed the connection unexpectedly\"; "
+    "it is also shared by every thread and forked worker"
 )
 _WHY_SQLITE = (
     "it is shared by every thread (sqlite3 refuses use from another thread unless `check_same_thread=False`) "
@@ -422,6 +446,23 @@ def get_user(user_id):
 
             app = Celery("tasks", broker="redis://cache:6379/0")
         """),
+        ex(files={
+            "shop/__init__.py": "",
+            "shop/settings.py": """
+                import os
+                import sqlalchemy as sa
+
+                engine = sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+            """,
+            "shop/reports.py": """
+                from sqlalchemy import text
+                from shop.settings import engine
+
+                def daily_totals():
+                    with engine.connect() as conn:
+                        return conn.execute(text("SELECT sum(total) FROM orders")).scalar()
+            """,
+        }, check="shop/reports.py", note="engine imported from settings, connections per call"),
     ]
 
     INVALID = [
@@ -558,6 +599,21 @@ def get_user(user_id):
                 session = SessionLocal()  # expect: TXL401
             """,
         }, check="app/models.py", note="session factory imported from a project module"),
+        ex(files={
+            "shop/__init__.py": "",
+            "shop/settings.py": """
+                import os
+                import sqlalchemy as sa
+
+                engine = sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+            """,
+            "shop/reports.py": """
+                from shop.settings import engine
+
+                report_conn = engine.connect()  # expect: TXL401
+                raw = engine.raw_connection()  # expect: TXL401
+            """,
+        }, check="shop/reports.py", note="engine imported from a settings module"),
     ]
 
     def check(self, ctx: FileContext) -> None:
@@ -579,19 +635,31 @@ def get_user(user_id):
                         kind, holder = owner, call.func.value
             if kind is None:
                 continue
+            if holder is None and isinstance(call.func, cst.Attribute):
+                # `session.connection()` borrows the connection of a session that is reported itself
+                owner = table.kind_of_ref(ctx.resolver.ref(call.func.value, entry.local))
+                if owner is not None and not owner.lazy and call.func.attr.value in owner.borrowed:
+                    continue
             if entry.with_item and kind.with_exit == EXIT_CLOSE:
                 continue
             name = entry.target
             if holder is not None and isinstance(holder, cst.Name):
                 name = holder.value
-            if _closed_at_import_time(calls, name, kind):
+            if _closed_at_import_time(ctx, calls, name, kind):
                 continue
-            sqlite = kind.name.startswith("sqlite3")
+            if kind.name.startswith("sqlite3"):
+                why = _WHY_SQLITE
+            elif kind.category == SESSION:
+                why = _WHY_SESSION
+            elif kind.category == CURSOR:
+                why = _WHY_CURSOR
+            else:
+                why = _WHY_SERVER
             label = kind.label if holder is None else f"{kind.label} connection"
             verb = "opened" if kind.category == CONNECTION or holder is not None else "created"
             message = (
                 f"{label} `{_source(ctx, call)}` is {verb} {entry.where}, at import time, and kept for the "
-                f"life of the process: {_WHY_SQLITE if sqlite else _WHY_SERVER}; {_INSTEAD}"
+                f"life of the process: {why}; {_INSTEAD}"
             )
             ctx.report(self.code, call, message)
 
@@ -891,3 +959,10 @@ idle for more than 30 seconds and reconnects transparently. The fix (`--fix`) ad
             kind, fix, disabled = found
             message = redis_message(kind.label, _source(ctx, entry.call), entry.where, disabled)
             ctx.report(self.code, entry.call, message, fix=fix)
+        # clients made in a function and held across a waiting loop: rules/wait_loops.py (idempotent,
+        # also run by TXL403, so that `--select TXL404` alone finds them too)
+        try:
+            from .wait_loops import report_redis_wait_loops
+        except ImportError:  # pragma: no cover - that module is absent
+            return
+        report_redis_wait_loops(ctx)

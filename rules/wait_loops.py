@@ -48,6 +48,7 @@ class Acq:
     region: list              # statements during which it is held
     aliases: set = field(default_factory=set)
     via_pool: bool = False
+    ambient: str = ""         # "django" / "registry": not acquired here, opened by the first use
 
 
 # ------------------------------------------------------------------ loops and waits
@@ -118,12 +119,23 @@ def is_wait(view, call: ast.Call, local) -> bool:
 
 
 def loop_waits(view, loop, local) -> list[ast.AST]:
+    """Waits of a loop; none when every wait sits in an ``except`` handler (a retry with back-off:
+    the loop goes round again only after an error, it does not idle between pieces of work)."""
     out: list[ast.AST] = []
     if isinstance(loop, (ast.For, ast.AsyncFor)) and _stream_iter(view, loop, local):
         out.append(loop.iter)
+    in_handlers: set[int] = set()
+    for node in _walk(loop.body):
+        if isinstance(node, ast.ExceptHandler):
+            in_handlers.update(id(n) for n in ast.walk(node))
+    normal = 0
     for node in _walk(loop.body + getattr(loop, "orelse", [])):
         if isinstance(node, ast.Call) and is_wait(view, node, local):
             out.append(node)
+            if id(node) not in in_handlers:
+                normal += 1
+    if out and not normal and not (isinstance(loop, (ast.For, ast.AsyncFor)) and _stream_iter(view, loop, local)):
+        return []
     return out
 
 
@@ -234,8 +246,9 @@ def _holds(kind: R.Kind | None) -> str | None:
 class _SessionFlow:
     """Does some path reach a wait with the session used since its last commit/rollback/close?"""
 
-    def __init__(self, view, names, local):
+    def __init__(self, view, names, local, matcher=None):
         self.view, self.names, self.local = view, names, local
+        self.matcher = matcher or (lambda node: _expr_name(node) in names)
         self.hit: tuple[ast.AST, ast.AST] | None = None   # (wait, last use)
         self.loopback: set = set()
 
@@ -244,8 +257,10 @@ class _SessionFlow:
         for n in _walk([node]) if isinstance(node, ast.stmt) else ast.walk(node):
             if isinstance(n, ast.Call):
                 f = n.func
-                if isinstance(f, ast.Attribute) and _expr_name(f.value) in self.names:
+                if isinstance(f, ast.Attribute) and self.matcher(f.value):
                     evs.append((n, "end" if f.attr in SESSION_ENDS else "use"))
+                elif self.matcher(f):
+                    evs.append((n, "use"))
                 elif is_wait(self.view, n, self.local):
                     evs.append((n, "wait"))
             elif isinstance(n, ast.Name) and n.id in self.names and isinstance(n.ctx, ast.Load):
@@ -300,7 +315,7 @@ class _SessionFlow:
             for h in stmt.handlers:
                 end |= self.block(h.body, set(seen), trace)
             if stmt.finalbody:
-                end = self.block(stmt.finalbody, end | seen, trace) if True else end
+                end = self.block(stmt.finalbody, end | seen, trace)
             return end
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
             ends = False
@@ -308,7 +323,7 @@ class _SessionFlow:
                 state = self.simple(item.context_expr, state)
                 e = _unwrap(item.context_expr)
                 if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and \
-                        _expr_name(e.func.value) in self.names and e.func.attr in ("begin", "begin_nested"):
+                        self.matcher(e.func.value) and e.func.attr in ("begin", "begin_nested"):
                     ends = True
             state = self.block(stmt.body, state, trace)
             return {("clean", None)} if ends and state else state
@@ -322,8 +337,8 @@ class _SessionFlow:
         return self.simple(stmt, state)
 
 
-def session_hit(view, loop, names, local, entry_dirty):
-    flow = _SessionFlow(view, names, local)
+def session_hit(view, loop, names, local, entry_dirty, matcher=None):
+    flow = _SessionFlow(view, names, local, matcher)
     state = {("dirty", None)} if entry_dirty else {("clean", None)}
     head_waits = isinstance(loop, (ast.For, ast.AsyncFor)) and _stream_iter(view, loop, local)
     for _ in range(3):
@@ -382,7 +397,23 @@ def _ref_for_kind(view, kind: R.Kind) -> str | None:
     return None
 
 
+def _has_waiting_loop(view, stmts) -> bool:
+    """Cheap pre-check: some unbounded loop in these statements waits."""
+    for loop in _all_loops(stmts):
+        if unbounded(view, loop, {}) and loop_waits(view, loop, {}):
+            return True
+    return False
+
+
+def _all_loops(stmts):
+    for loop in _loops_in(stmts):
+        yield loop
+        yield from _all_loops(loop.body)
+
+
 def analyse_function(view, fn, cls_inits=None) -> list[Finding]:
+    if not _has_waiting_loop(view, fn.body):
+        return []
     local = _local_refs(view, fn)
     acqs: list[Acq] = []
 
@@ -492,7 +523,7 @@ def _judge_loop(view, acq: Acq, names, loop, local, region) -> Finding | None:
         return None
     holds = _holds(acq.kind)
     if holds == "session":
-        entry_dirty = any(u.lineno < loop.lineno for u in _uses(region, names) if not _is_end(u))
+        entry_dirty = any(u.lineno < loop.lineno for u in _uses(region, names))
         hit = session_hit(view, loop, names, local, entry_dirty and not _ended_before(region, names, loop))
         if hit is None:
             return None
@@ -501,10 +532,6 @@ def _judge_loop(view, acq: Acq, names, loop, local, region) -> Finding | None:
     uses.sort(key=lambda n: (n.lineno, n.col_offset))
     waits.sort(key=lambda n: (n.lineno, n.col_offset))
     return Finding(acq, loop, waits[0], uses[0])
-
-
-def _is_end(node) -> bool:
-    return False
 
 
 def _ended_before(region, names, loop) -> bool:
@@ -533,6 +560,9 @@ def analyse_class(view, cls: ast.ClassDef) -> list[Finding]:
     """``self.conn = connect()`` in ``__init__``, used by a waiting loop in another method."""
     init = X._method(cls, "__init__")
     if init is None:
+        return []
+    if not any(_has_waiting_loop(view, m.body) for m in cls.body
+               if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m is not init):
         return []
     local = _local_refs(view, init)
     acqs = []
@@ -600,6 +630,75 @@ def _judge_self_loop(view, acq, names, loop, local, cls):
     return Finding(acq, loop, waits[0], uses[0])
 
 
+def _django_model(ctx, view, node, depth=0) -> bool:
+    target = X.definition(ctx, view, node)
+    if target is None or not isinstance(target[1], ast.ClassDef) or depth > X.MAX_DEPTH:
+        return False
+    tview, cls = target
+    for base in cls.bases:
+        ref = tview.ref(base) or ""
+        if ref in ("django.db.models.Model", "django.db.models.base.Model"):
+            return True
+        if base is not node and _django_model(ctx, tview, base, depth + 1):
+            return True
+    return False
+
+
+def _django_use(ctx, view, node, local) -> bool:
+    """``Model.objects...`` of a Django model, or ``connection.cursor()`` / ``connections[...]``."""
+    if isinstance(node, ast.Attribute) and node.attr == "objects":
+        root, _ = X.ast_chain(node.value)
+        return root is not None and root not in local and _django_model(ctx, view, node.value)
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        kind = view.kind(node, local)
+        return kind is not None and kind.name in ("django.connection", "django.connections")
+    return False
+
+
+def analyse_ambient(ctx, view, fn) -> list[Finding]:
+    """Connections nobody acquires in the function: Django's per-thread connection (opened by the
+    first query, kept until closed) and scoped session registries (``db.session``, ``Model.query``,
+    ``Session``) used in a waiting loop."""
+    if not _has_waiting_loop(view, fn.body):
+        return []
+    local = {n: None for n in X.local_names(fn)}
+    out: list[Finding] = []
+    for loop in _all_loops(fn.body):
+        if not unbounded(view, loop, local):
+            continue
+        waits = loop_waits(view, loop, local)
+        if not waits:
+            continue
+        django: list[ast.AST] = []
+        registry: list[ast.AST] = []
+        refresh = False
+        for node in _walk(loop.body):
+            if isinstance(node, ast.Call):
+                ref = view.ref(node.func, local)
+                if ref in R.CONNECTION_REFRESHERS:
+                    refresh = True
+            if _django_use(ctx, view, node, local):
+                django.append(node)
+            elif isinstance(node, (ast.Attribute, ast.Name)) and X.registry_of(ctx, view, node, local) is not None:
+                registry.append(node)
+        waits.sort(key=lambda n: (n.lineno, n.col_offset))
+        if django and not refresh:
+            first = min(django, key=lambda n: (n.lineno, n.col_offset))
+            kind = view.table.kind("django.connection")
+            out.append(Finding(Acq("", first, kind, [], ambient="django"), loop, waits[0], first))
+        if registry:
+            def matcher(node, _local=local):
+                return isinstance(node, (ast.Attribute, ast.Name)) and \
+                    X.registry_of(ctx, view, node, _local) is not None
+            hit = session_hit(view, loop, set(), local, False, matcher)
+            if hit is not None:
+                first = min(registry, key=lambda n: (n.lineno, n.col_offset))
+                kind = view.table.kind("sa.scoped-session")
+                use = hit[1] if hit[1] is not None else first
+                out.append(Finding(Acq("", first, kind, [], ambient="registry"), loop, hit[0], use))
+    return out
+
+
 def wait_loop_findings(ctx) -> list[Finding]:
     """Every acquisition held across an unbounded waiting loop in this file (memoised)."""
     def compute(c) -> list[Finding]:
@@ -611,6 +710,7 @@ def wait_loop_findings(ctx) -> list[Finding]:
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 out.extend(analyse_function(view, node))
+                out.extend(analyse_ambient(c, view, node))
             elif isinstance(node, ast.ClassDef):
                 out.extend(analyse_class(view, node))
         seen = set()
@@ -632,6 +732,13 @@ def _pos(node) -> tuple[int, int]:
 def _trace(f: Finding) -> list:
     loop_line = f.loop.lineno
     wait_line = f.wait.lineno
+    if f.acq.ambient:
+        what = "Django opens its connection here and keeps it" if f.acq.ambient == "django" else \
+            "the scoped session starts a transaction here and keeps its connection"
+        return [(_pos(f.acq.call), what),
+                (_pos(f.loop), f"unbounded loop at line {loop_line}"),
+                (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
+                (_pos(f.use), f"used inside the loop at line {f.use.lineno}")]
     return [(_pos(f.acq.call), "acquired here, before the loop"),
             (_pos(f.loop), f"unbounded loop at line {loop_line}"),
             (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
@@ -726,10 +833,17 @@ until closed, so they count even when they commit before each wait.  A SQLAlchem
 connection only inside a transaction: it counts when some path reaches the wait after using it
 without a later `commit()`, `rollback()` or `close()` (a read-only poll that never commits counts).
 
+Connections nobody acquires in the function are judged too, at their first use in the loop:
+Django's per-thread connection (`Model.objects...`, `connection.cursor()`) kept across the wait
+without `close_old_connections()` in the loop, and a scoped session registry (`db.session`,
+`Model.query`, a `scoped_session`) left inside a transaction when the loop waits.
+
 Not reported: acquiring inside the loop (once per iteration), closing before the loop, bounded
 loops (`for` over a list or `range()`), retry loops that reconnect (reassign the connection) on
-`OperationalError`, Django's `close_old_connections()` in the loop.  Module-level connections are
-TXL401's finding and are not reported again here.
+`OperationalError` or only sleep in an `except` handler (back-off), Django's
+`close_old_connections()` in the loop.  Module-level connections (`CONN = psycopg2.connect()` at
+import time) are TXL401's finding and are not reported again here: one outage, one finding, at the
+line that has to change.
 
 ## Why is this bad
 The connection idles while the loop sleeps or waits for a message.  The server, PgBouncer, a
@@ -778,6 +892,9 @@ or reconnect on `OperationalError`; for a Session, end the transaction (`commit(
             if holds == "redis":
                 continue
             label = f.acq.kind.label
+            if f.acq.ambient:
+                self._report_ambient(ctx, f)
+                continue
             extra = (" without commit(), rollback() or close() since its last use, so its transaction keeps a "
                      "connection checked out" if holds == "session" else "")
             ctx.report(self.code, _pos(f.acq.call),
@@ -788,3 +905,16 @@ or reconnect on `OperationalError`; for a Session, end the transaction (`commit(
                        f"waiting, or reconnect on OperationalError",
                        trace=_trace(f))
         report_redis_wait_loops(ctx)
+
+    def _report_ambient(self, ctx, f: Finding) -> None:
+        if f.acq.ambient == "django":
+            message = (f"Django's connection, opened by this query, is kept across the waiting loop at line "
+                       f"{f.loop.lineno} (it waits at line {f.wait.lineno}): outside the request cycle nothing "
+                       f"closes it, so it idles past the server's timeout (MySQL wait_timeout) and a later query "
+                       f"fails with 'server has gone away'; call django.db.close_old_connections() in the loop")
+        else:
+            message = (f"the scoped session used here keeps its transaction (and connection) open across the "
+                       f"waiting loop at line {f.loop.lineno} (some path reaches the wait at line "
+                       f"{f.wait.lineno} without commit(), rollback() or remove()): the idle connection outlives "
+                       f"the server's timeout and the next query fails; end the transaction before waiting")
+        ctx.report(self.code, _pos(f.acq.call), message, trace=_trace(f))

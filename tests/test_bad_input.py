@@ -94,7 +94,15 @@ def test_a_worker_that_crashes_costs_only_its_file(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "analyze", crashing)  # inherited by the forked workers
     targets = discover([str(tmp_path)], Excluder.build([]))
     options = Options(enabled=frozenset(all_codes()), project_root=str(tmp_path))
-    results, stats = runner.run(targets, options, jobs=2, cache=None)
+    import faulthandler
+
+    was_enabled = faulthandler.is_enabled()
+    faulthandler.disable()  # pytest's crash dump would be printed by the crashing child
+    try:
+        results, stats = runner.run(targets, options, jobs=2, cache=None)
+    finally:
+        if was_enabled:
+            faulthandler.enable()
     by = {os.path.basename(r.path): {d.code for d in r.diagnostics} for r in results}
     assert by["boom.py"] == {"TXL000"}
     assert "TXL201" in by["a.py"] and "TXL201" in by["c.py"]

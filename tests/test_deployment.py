@@ -376,3 +376,36 @@ def test_odd_but_valid_files_do_not_crash(name, text):
     found = _findings({name: text}, name)
     assert all(code in ("TXL000", "TXL501") for _, code, _ in found)
     assert not any("internal error" in msg for _, _, msg in found)
+
+
+def test_cli_walks_config_files_and_skips_others(tmp_path):
+    from conftest import run_txlint
+
+    _write(tmp_path, "pyproject.toml", "[project]\nname = 'proj'\n")
+    _write(tmp_path, "deploy/supervisord.conf", ACCEPTANCE)
+    _write(tmp_path, "deploy/worker.service", "[Service]\nExecStart=/venv/bin/celery -A proj worker\n")
+    _write(tmp_path, "compose.yaml", "services:\n  worker:\n    command: celery -A proj worker\n"
+                                     "    stop_grace_period: 1h\n")
+    _write(tmp_path, "k8s/worker.yaml", "kind: Pod\nspec:\n  containers:\n    - command: [celery, -A, proj, worker]\n")
+    _write(tmp_path, "tox.ini", "[tox]\nenvlist = py311\n")
+    _write(tmp_path, "setup.cfg", "[metadata]\nname = proj\n")
+    _write(tmp_path, "mkdocs.yml", "site_name: proj\n")
+    _write(tmp_path, "nginx.conf", "events {}\n")
+    _write(tmp_path, ".github/workflows/ci.yml", "on: push\njobs: {}\n")
+    _write(tmp_path, "proj/tasks.py", "from celery import shared_task\n\n\n@shared_task(time_limit=120)\n"
+                                      "def ping():\n    return 1\n")
+    run = run_txlint("--select", "TXL", "--no-cache", "--format", "json", ".", cwd=str(tmp_path))
+    import json
+
+    data = json.loads(run.out)
+    got = sorted((d["path"], d["line"], d["code"]) for d in data["diagnostics"])
+    assert got == [
+        ("deploy/supervisord.conf", 1, "TXL501"),
+        ("deploy/supervisord.conf", 3, "TXL501"),
+        ("deploy/worker.service", 1, "TXL501"),
+        ("k8s/worker.yaml", 2, "TXL501"),
+    ], run.out + run.err
+    assert data["files_checked"] == 5  # four deployment files and one Python module
+    assert run.rc == 1
+    msg = next(d["message"] for d in data["diagnostics"] if d["path"] == "deploy/supervisord.conf" and d["line"] == 3)
+    assert "time_limit=120 in proj/tasks.py:4" in msg

@@ -331,3 +331,58 @@ def test_client_on_an_explicit_pool_is_judged_by_the_pool():
         client = redis.StrictRedis(connection_pool=POOL)
         other = redis.Redis(connection_pool=redis.ConnectionPool(host="cache"))
     ''', "TXL404") == [5]
+
+
+def test_lambda_defaults_are_import_time_lambda_bodies_are_not():
+    assert lines('''
+        import sqlite3
+
+        fetch = lambda sql, conn=sqlite3.connect("a.db"): conn.execute(sql)
+        connect = lambda: sqlite3.connect("b.db")
+    ''', "TXL401") == [3]
+
+
+def test_a_parameter_default_does_not_decide_the_database():
+    assert lines('''
+        from sqlalchemy import create_engine
+
+        def make_engine(url="sqlite:///dev.db"):
+            return create_engine(url)
+
+        def make_test_engine():
+            url = "sqlite://"
+            return create_engine(url)
+    ''', "TXL402") == [4]
+
+
+def test_class_body_and_loop_bound_urls():
+    assert lines('''
+        import os
+        from sqlalchemy import create_engine
+
+        URL = "sqlite://"
+
+        class LocalDatabase:
+            URL = "sqlite:///local.db"
+            engine = create_engine(URL)
+
+        class RemoteDatabase:
+            URL = os.environ["DATABASE_URL"]
+            engine = create_engine(URL)
+
+        def engines():
+            for URL in os.environ["DATABASE_URLS"].split(","):
+                yield create_engine(URL)
+    ''', "TXL402") == [12, 16]
+
+
+def test_returned_to_its_pool_at_import_time():
+    assert lines('''
+        from psycopg2.pool import SimpleConnectionPool
+
+        pool = SimpleConnectionPool(1, 4, dsn="dbname=app")
+        conn = pool.getconn()
+        SERVER_VERSION = conn.server_version
+        pool.putconn(conn)
+        kept = pool.getconn()
+    ''', "TXL401") == [7]

@@ -17,6 +17,9 @@ from txlint.source import SourceError, decode, load_python, read_bytes
 _PREFILTER = re.compile(
     rb"connect|[Ss]ession|cursor|begin|BEGIN|engine|[Rr]edis|transaction|acquire|getconn|autocommit"
     rb"|celery|task|Database|pool|START|sqlalchemy|db\b"
+    # ORM-only worker loops (TXL403: Django `Model.objects`, Flask-SQLAlchemy `Model.query`), only in files
+    # that also wait; anchored so that the lookahead runs once per file
+    rb"|\A(?=[\s\S]*?(?:sleep|\.wait\(|\.get\(|listen\(|brpop|blpop|receive))[\s\S]*?(?:\.objects\.|\.query\b)"
 )
 
 _TABLES: dict[tuple, ResourceTable] = {}

@@ -12,6 +12,7 @@ import libcst as cst
 from txlint.diagnostics import Diagnostic, TraceStep, fingerprint
 from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_for, symbols_from_ast
 from txlint.resources import ResourceTable, DEFAULT_TABLE
+from txlint.source import REDUCE_ABOVE_CHARS, reduce_source
 
 # a place in the file: a libcst node (position computed on demand) or an explicit (line, column)
 Where = Union[cst.CSTNode, tuple[int, int]]
@@ -84,6 +85,8 @@ class FileContext:
         self._facts: dict[str, Any] = {}
         self._pending: list[_Pending] = []
         self.notes: list[str] = []
+        #: True when libcst saw the file with its big pure-data statements blanked out
+        self.reduced = False
 
     # ---- lazily computed views -----------------------------------------------------
     @property
@@ -95,7 +98,13 @@ class FileContext:
     @property
     def module(self) -> cst.Module:
         if self._module is None:
-            self._module = cst.parse_module(self.text)
+            text = self.text
+            if len(text) > REDUCE_ABOVE_CHARS and self.ast is not None:
+                reduced = reduce_source(text, self.ast)
+                if reduced is not None:
+                    text, self.reduced = reduced, True
+                    self.notes.append("large pure-data statements skipped; no fixes offered for this file")
+            self._module = cst.parse_module(text)
         return self._module
 
     @property
@@ -162,7 +171,7 @@ class FileContext:
                                   p.message, trace, fingerprint(p.code, self.lines, line)))
             if p.fix is not None:
                 fixes.append(p.fix)
-        fixed = self._apply_fixes(fixes) if (fixes and self.options.want_fixes) else None
+        fixed = self._apply_fixes(fixes) if (fixes and self.options.want_fixes and not self.reduced) else None
         return out, fixed
 
     def _apply_fixes(self, fixes: list[Fix]) -> str | None:

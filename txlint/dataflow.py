@@ -93,6 +93,49 @@ def base_name(node: cst.CSTNode) -> Optional[str]:
             return None
 
 
+_SKIP_FIELD = ("whitespace", "lpar", "rpar", "comma", "semicolon", "newline", "header", "footer",
+               "leading_lines", "lines_after_decorators", "colon", "dot", "equal", "star", "operator",
+               "indent", "lbrace", "rbrace", "lbracket", "rbracket", "arrow", "asynchronous", "prefix",
+               "quote", "empty_lines")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f for f in getattr(cls, "__dataclass_fields__", ())
+                      if not any(skip in f for skip in _SKIP_FIELD) or f in ("operator",))
+        names = tuple(n for n in names if n not in ("operator", "__slots__"))
+        _FIELDS[cls] = names
+    return names
+
+
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(value) -> bool:
+    typ = type(value)
+    known = _IS_NODE.get(typ)
+    if known is None:
+        known = _IS_NODE[typ] = isinstance(value, cst.CSTNode)
+    return known
+
+
+def fast_children(node: cst.CSTNode) -> list:
+    """The child nodes that matter for the analysis (no whitespace/punctuation), in source order."""
+    out = []
+    for name in _fields(type(node)):
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        typ = type(value)
+        if typ is tuple or typ is list:
+            out.extend(v for v in value if _is_node(v))
+        elif _is_node(value):
+            out.append(value)
+    return out
+
+
 def iter_nodes(root: cst.CSTNode, *, into_defs: bool = False) -> Iterator[cst.CSTNode]:
     """Every node under ``root`` (pre-order), not entering nested defs/classes/lambdas."""
     stack = [root]
@@ -101,8 +144,7 @@ def iter_nodes(root: cst.CSTNode, *, into_defs: bool = False) -> Iterator[cst.CS
         yield node
         if node is not root and not into_defs and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
-        children = node.children
-        stack.extend(reversed(children))
+        stack.extend(reversed(fast_children(node)))
 
 
 def string_value(node: cst.CSTNode) -> Optional[str]:
@@ -130,13 +172,15 @@ def call_name(call: cst.Call) -> str:
 class FunctionFlow(Walker):
     """Runs the analysis on one function and collects findings."""
 
-    def __init__(self, ctx, fn: cst.FunctionDef):
+    def __init__(self, ctx, fn: cst.FunctionDef, attr_kinds: Optional[dict] = None):
         super().__init__()
+        self.attr_kinds = attr_kinds or {}
         self.ctx = ctx
         self.table = ctx.table
         self.fn = fn
         self.recs: list[Rec] = []
         self.site_rid: dict[tuple, int] = {}
+        self.site_index: dict[int, list] = {}
         self.local_kinds: dict[str, R.Kind] = {}
         self.local_refs: dict[str, str] = {}
         self.locals: set[str] = set()
@@ -172,6 +216,10 @@ class FunctionFlow(Walker):
             elif isinstance(f, cst.Name) and f.value in self.locals:
                 return None
         elif isinstance(e, cst.Attribute):
+            if self.attr_kinds:
+                key = dotted_key(e)
+                if key in self.attr_kinds:
+                    return self.attr_kinds[key]
             rk = self.kind_of(e.value)
             if rk is not None:
                 return self.table.kind(rk.attrs.get(e.attr.value))
@@ -197,6 +245,9 @@ class FunctionFlow(Walker):
         if k is None or not k.resource or k.lazy or k.category not in TRACKED_CATEGORIES:
             return None
         f = call.func
+        fref = self.ref_of(f)
+        if fref and self.table.functions.get(fref, ("",))[0] == "borrow":
+            return None
         if isinstance(f, cst.Attribute):
             rk = self.kind_of(f.value)
             if rk is not None and f.attr.value in rk.borrowed:
@@ -220,16 +271,20 @@ class FunctionFlow(Walker):
                 if kind is not None:
                     self.local_kinds[name] = kind
         # names bound in the body shadow module names
-        for node in iter_nodes(self.fn.body):
-            if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
-                self.locals.add(node.target.value)
-            elif isinstance(node, cst.AsName) and isinstance(node.name, cst.Name):
-                self.locals.add(node.name.value)
-            elif isinstance(node, (cst.AnnAssign, cst.For)) and isinstance(node.target, cst.Name):
-                self.locals.add(node.target.value)
-            elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
-                self.locals.add(node.target.value)
-        for node in iter_nodes(self.fn.body):
+        nodes = list(iter_nodes(self.fn.body))
+        binders = []
+        for node in nodes:
+            typ = type(node)
+            if typ is cst.AssignTarget or typ is cst.AnnAssign or typ is cst.For or typ is cst.NamedExpr:
+                if type(node.target) is cst.Name:
+                    self.locals.add(node.target.value)
+                binders.append(node)
+            elif typ is cst.AsName:
+                if type(node.name) is cst.Name:
+                    self.locals.add(node.name.value)
+            elif typ is cst.Assign or typ is cst.WithItem or typ is cst.Call:
+                binders.append(node)
+        for node in binders:
             value = None
             names: list[str] = []
             if isinstance(node, cst.Assign):
@@ -265,7 +320,12 @@ class FunctionFlow(Walker):
             if rk is not None and (f.attr.value in rk.tx_begin or f.attr.value in rk.sql_methods):
                 return True
         ref = self.ref_of(f)
-        return bool(ref and ref in self.table.functions)
+        if not ref:
+            return False
+        if ref in self.table.functions:
+            return True
+        summ = summary_for(self.ctx, ref) if not isinstance(f, cst.Attribute) else None
+        return bool(summ is not None and summ.returns_tuple)
 
     def _is_owner_taker(self, call: cst.Call) -> bool:
         f = call.func
@@ -298,10 +358,11 @@ class FunctionFlow(Walker):
         rec = Rec(len(self.recs), node, kind, cat_name, closer, **kw)
         self.recs.append(rec)
         self.site_rid[key] = rec.rid
+        self.site_index.setdefault(key[0], []).append((key, rec.rid))
         return rec
 
     def site_rec_items(self, site: int):
-        return [(k, rid) for k, rid in self.site_rid.items() if k[0] == site]
+        return self.site_index.get(site, ())
 
     # ---- lattice ------------------------------------------------------------------------
     def join(self, a, b):
@@ -414,7 +475,7 @@ class FunctionFlow(Walker):
                 v = e.value.item if isinstance(e.value, cst.From) else e.value
                 self._escape(s, self.eval(v, s, stmt))
             return frozenset()
-        for child in e.children:
+        for child in fast_children(e):
             if isinstance(child, cst.BaseExpression) or isinstance(child, (cst.Arg, cst.Element, cst.DictElement,
                                                                             cst.FormattedStringExpression,
                                                                             cst.ComparisonTarget, cst.SubscriptElement,
@@ -425,7 +486,7 @@ class FunctionFlow(Walker):
         return frozenset()
 
     def _eval_children(self, node, s, stmt):
-        for child in node.children:
+        for child in fast_children(node):
             if isinstance(child, cst.BaseExpression):
                 self.eval(child, s, stmt)
             elif isinstance(child, cst.CSTNode) and not isinstance(child, (cst.BaseParenthesizableWhitespace,)):
@@ -438,7 +499,9 @@ class FunctionFlow(Walker):
 
     def _tx_begin(self, call: cst.Call, s: St, keys: list[str], kind: R.Kind, owner_rids=frozenset()) -> frozenset:
         owner = next((r for r in owner_rids if self.recs[r].cat == "res"), None)
-        ends = frozenset(kind.tx_end) | frozenset(kind.closers)
+        ends = frozenset(kind.tx_end)
+        if kind.category != R.CURSOR:  # closing a cursor does not end the connection's transaction
+            ends |= frozenset(kind.closers)
         txk = self.table.kind("sa.transaction") if kind.methods.get(call_name(call)) is None else \
             self.table.kind(kind.methods.get(call_name(call)))
         if txk is not None:
@@ -563,12 +626,11 @@ class FunctionFlow(Walker):
                                     self._end_tx_of(s, n, None)
                 elif m in rk.tx_end:
                     self._end_tx_of(s, recv_key, None)
-                elif m in rk.closers:
+                elif m in rk.closers and rk.category != R.CURSOR:
                     self._end_tx_of(s, recv_key, None)
             return frozenset()
-        if ref and ref.endswith("()") is False and not isinstance(f, cst.Attribute) or \
-                (ref and isinstance(f, cst.Attribute) and recv_key is not None and recv_key not in s.vars):
-            summ = summary_for(self.ctx, ref) if ref else None
+        if ref and not (recv_key is not None and recv_key in s.vars):
+            summ = summary_for(self.ctx, ref)
             if summ is not None and summ.returns_tuple:
                 values = []
                 for i, (kname, parent_i) in enumerate(summ.returns_tuple):
@@ -902,24 +964,42 @@ class FunctionFlow(Walker):
         return findings
 
 
-def functions_of(module: cst.Module) -> Iterator[cst.FunctionDef]:
-    """Every function (methods and nested functions included) of a module, in source order."""
-    stack = list(reversed(module.body))
+def functions_of(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]:
+    """Every function (methods and nested functions included) of a module, in source order,
+    with the class it is a method of."""
+    stack = [(n, None) for n in reversed(module.body)]
     while stack:
-        node = stack.pop()
+        node, cls = stack.pop()
         if isinstance(node, cst.FunctionDef):
-            yield node
-            stack.extend(reversed(_inner_statements(node.body)))
+            yield node, cls
+            stack.extend((n, None) for n in reversed(_inner_statements(node.body)))
         elif isinstance(node, cst.ClassDef):
-            stack.extend(reversed(_inner_statements(node.body)))
+            stack.extend((n, node) for n in reversed(_inner_statements(node.body)))
         elif isinstance(node, (cst.If, cst.Try, cst.With, cst.For, cst.While, cst.Match)) or \
                 type(node).__name__ in ("TryStar", "Else", "Finally", "ExceptHandler", "ExceptStarHandler",
                                         "MatchCase", "IndentedBlock"):
-            for child in reversed(node.children):
+            for child in reversed(fast_children(node)):
                 if isinstance(child, (cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else, cst.Finally,
                                       cst.ExceptHandler, cst.MatchCase)) or \
                         type(child).__name__ in ("ExceptStarHandler",):
-                    stack.append(child)
+                    stack.append((child, cls))
+
+
+def _self_attr_kinds(ctx, cls: cst.ClassDef) -> dict:
+    """``self.conn`` -> kind, for attributes a class's methods assign from a known factory."""
+    out: dict = {}
+    for node in iter_nodes(cls.body, into_defs=True):
+        if isinstance(node, cst.Assign) and isinstance(node.value, (cst.Call, cst.Await)):
+            for t in node.targets:
+                key = dotted_key(t.target) if isinstance(t.target, cst.Attribute) else None
+                if key and key.startswith("self.") and key.count(".") == 1:
+                    base = base_name(node.value)
+                    if base is None or base == "self":
+                        continue
+                    kind = ctx.table.kind_of_ref(ctx.resolver.ref(node.value))
+                    if kind is not None:
+                        out.setdefault(key, kind)
+    return out
 
 
 def _inner_statements(body) -> list:
@@ -935,9 +1015,15 @@ def analyse_file(ctx) -> list[Finding]:
     if old_limit < 8000:
         sys.setrecursionlimit(8000)
     try:
-        for fn in functions_of(ctx.module):
+        class_attrs: dict[int, dict] = {}
+        for fn, cls in functions_of(ctx.module):
             try:
-                flow = FunctionFlow(ctx, fn)
+                attrs = None
+                if cls is not None:
+                    attrs = class_attrs.get(id(cls))
+                    if attrs is None:
+                        attrs = class_attrs[id(cls)] = _self_attr_kinds(ctx, cls)
+                flow = FunctionFlow(ctx, fn, attrs)
                 if not flow.interesting:
                     continue
                 findings.extend(flow.run())

@@ -40,7 +40,7 @@ REGISTRY_RELEASE = frozenset({"remove", "close"})
 REGISTRY_NEUTRAL = frozenset({"remove", "close", "configure", "registry"})
 CLEANUP_SIGNALS = frozenset({"celery.signals.task_postrun", "celery.signals.task_prerun"})
 TASK_BASE_REFS = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
-_SIGNAL_BYTES = (b"task_postrun", b"task_prerun")
+_SIGNAL_BYTES = (b"task_postrun", b"task_prerun", b"task_cls", b".Task =", b".Task=")
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "build", "dist", "__pycache__", ".tox", ".eggs",
                         ".txlint_cache", ".mypy_cache", ".pytest_cache", "site-packages"})
 MAX_SCAN_FILES = 20000
@@ -469,20 +469,7 @@ def app_task_class_cleanups(ctx: "FileContext", view: ModuleView, app_node: ast.
                     places.append((target[0], [target[1]]))
     for v, roots in places:
         for root_node in roots:
-            for node in ast.walk(root_node):
-                cls_expr = None
-                if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "Task"
-                                                        for t in node.targets):
-                    cls_expr = node.value
-                elif isinstance(node, ast.Call):
-                    for kw in node.keywords:
-                        if kw.arg == "task_cls":
-                            cls_expr = kw.value
-                if cls_expr is None:
-                    continue
-                cls = _class_named(ctx, v, cls_expr, root_node)
-                if cls is not None:
-                    out |= class_cleanups(ctx, cls[0], cls[1])
+            out |= _task_class_cleanups_in(ctx, v, root_node)
     return out
 
 
@@ -511,9 +498,12 @@ class SignalHandler:
 class SignalIndex:
     handlers: list[SignalHandler] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: cleanups of the project's default Task classes (``Celery(..., task_cls=C)``, ``app.Task = C``),
+    #: which every task of the app runs through -- ``@shared_task`` ones included
+    task_class_cleanups: set[str] = field(default_factory=set)
 
     def cleaned(self) -> set[str]:
-        out: set[str] = set()
+        out: set[str] = set(self.task_class_cleanups)
         for h in self.handlers:
             if h.signal in CLEANUP_SIGNALS:
                 out |= h.removes
@@ -561,7 +551,11 @@ def signal_index(ctx: "FileContext") -> SignalIndex:
         if not any(s in data for s in _SIGNAL_BYTES):
             continue
         index.files.append(path)
-        index.handlers.extend(_handlers_in(ctx, path, data))
+        for handler in _handlers_in(ctx, path, data):
+            if handler.signal == "celery.Task":
+                index.task_class_cleanups |= handler.removes
+            else:
+                index.handlers.append(handler)
     _SIGNALS[key] = index
     return index
 
@@ -584,6 +578,34 @@ def _handlers_in(ctx: "FileContext", path: str, data: bytes) -> list[SignalHandl
             return []
     if tree is None:
         return []
+    if b"Task" in data or b"task_cls" in data:
+        found = _task_class_cleanups_in(ctx, view, tree)
+        if found:
+            out_cls = SignalHandler("celery.Task", path, 1, "<default Task class>", frozenset(found))
+            return [out_cls] + _signal_handlers(ctx, view, tree, path)
+    return _signal_handlers(ctx, view, tree, path)
+
+
+def _task_class_cleanups_in(ctx, view: ModuleView, tree: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        cls_expr = None
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "Task"
+                                                for t in node.targets):
+            cls_expr = node.value
+        elif isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == "task_cls":
+                    cls_expr = kw.value
+        if cls_expr is None:
+            continue
+        cls = _class_named(ctx, view, cls_expr, tree)
+        if cls is not None:
+            out |= class_cleanups(ctx, cls[0], cls[1])
+    return out
+
+
+def _signal_handlers(ctx, view: ModuleView, tree: ast.AST, path: str) -> list[SignalHandler]:
     defs: dict[str, ast.AST] = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

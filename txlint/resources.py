@@ -125,6 +125,7 @@ _kind("asyncpg.pooled-connection", CONNECTION, "asyncpg pool connection", base="
 _kind("sa.transaction", TRANSACTION, "SQLAlchemy transaction",
       tx_end=frozenset({"commit", "rollback", "close"}), with_exit=EXIT_END_TX)
 _kind("sa.connection", CONNECTION, "SQLAlchemy Connection", resource=True, server_side=True,
+      attrs={"connection": "dbapi.connection", "driver_connection": "dbapi.connection"},
       methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "begin_twophase": "sa.transaction"},
       closers=frozenset({"close", "invalidate"}), tx_begin=frozenset({"begin", "begin_nested", "begin_twophase"}),
       tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute", "exec_driver_sql"}),
@@ -280,6 +281,7 @@ FACTORIES: dict[str, str] = {
 
 # connection classes: constructing one connects, and a parameter annotated with one has its kind
 FACTORIES.update({
+    "alembic.op.get_bind": "sa.connection",   # borrowed: see FUNCTIONS
     "aiomysql.Connection": "aiomysql.connection",
     "aiomysql.connection.Connection": "aiomysql.connection",
     "asyncpg.Connection": "asyncpg.connection",

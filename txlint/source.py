@@ -100,3 +100,52 @@ def load_python(path: str, display: str | None = None, text: str | None = None) 
         text = decode(read_bytes(path))
     tree = parse_python(display or path, text)
     return Source(display or path, text, tree)
+
+
+#: files larger than this are handed to libcst with their big pure-data statements blanked out
+REDUCE_ABOVE_CHARS = 256 * 1024
+_MIN_REDUCED_LINES = 20
+
+
+def _pure_data(node: ast.AST) -> bool:
+    """No call, lambda, await, yield or comprehension anywhere: nothing a rule could report."""
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Call, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.ListComp,
+                            ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr)):
+            return False
+    return True
+
+
+def reduce_source(text: str, tree: ast.Module) -> str | None:
+    """The same file with every long pure-data statement at module or class level replaced by
+    ``pass`` and blank lines, so that line and column numbers of everything else are unchanged.
+    libcst is slow on huge literals (a 5 MB generated table takes it over 30 s); the rules never
+    report inside pure data.  Returns None when nothing was reduced."""
+    lines = text.splitlines(True)
+    spans: list[tuple[int, int, int]] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.ClassDef):
+                visit(stmt.body)
+                continue
+            if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Expr)):
+                continue
+            start, end = stmt.lineno, getattr(stmt, "end_lineno", None) or stmt.lineno
+            if end - start + 1 < _MIN_REDUCED_LINES or not _pure_data(stmt):
+                continue
+            first, last = lines[start - 1], lines[end - 1]
+            if first[: stmt.col_offset].strip() or last[stmt.end_col_offset:].strip():
+                continue  # shares a line with another statement or a comment: leave it
+            spans.append((start, end, stmt.col_offset))
+
+    visit(tree.body)
+    if not spans:
+        return None
+    out = list(lines)
+    for start, end, col in spans:
+        newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
+        out[start - 1] = lines[start - 1][:col] + "pass" + newline
+        for i in range(start, end):
+            out[i] = newline
+    return "".join(out)

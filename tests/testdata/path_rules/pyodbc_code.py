@@ -55,3 +55,30 @@ def import_rows(rows):
         conn.rollback()
     finally:
         conn.close()
+
+
+# TXL101 + TXL102: explicit T-SQL transaction on a borrowed autocommit connection (§4): the
+# early return and any failing statement leave it open.
+def close_month(conn: pyodbc.Connection, month):
+    conn.execute("BEGIN TRANSACTION")  # expect: TXL101, TXL102
+    locked = conn.execute("SELECT locked FROM months WHERE month = ?", month).fetchval()
+    if locked:
+        return False
+    conn.execute("UPDATE months SET locked = 1 WHERE month = ?", month)
+    conn.execute("COMMIT TRANSACTION")
+    return True
+
+
+# Clean: the same with ROLLBACK on every failure and on the early exit.
+def reopen_month(conn: pyodbc.Connection, month):
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if not conn.execute("SELECT locked FROM months WHERE month = ?", month).fetchval():
+            conn.execute("ROLLBACK TRANSACTION")
+            return False
+        conn.execute("UPDATE months SET locked = 0 WHERE month = ?", month)
+    except Exception:
+        conn.execute("ROLLBACK TRANSACTION")
+        raise
+    conn.execute("COMMIT TRANSACTION")
+    return True

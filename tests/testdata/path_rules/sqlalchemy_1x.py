@@ -169,6 +169,27 @@ def recount_one(sku):
         ScopedSession.remove()
 
 
+# Leak: sessionmaker(...)() builds a factory and calls it at once; the session is never closed.
+def items_below(threshold):
+    session = sessionmaker(bind=engine)()  # expect: TXL201, TXL202
+    return session.query(Item).filter(Item.qty < threshold).all()
+
+
+# Clean: Session.connection() is borrowed from the session (§7); the session is closed.
+def table_sizes():
+    session = SessionFactory()
+    try:
+        conn = session.connection()
+        return dict(conn.execute(text("SELECT relname, n_live_tup FROM pg_stat_user_tables")).all())
+    finally:
+        session.close()
+
+
+# Clean: the factory creates nothing until called (lazy, §10); only the factory is returned.
+def reporting_sessions():
+    return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 class StockMove:
     pass
 

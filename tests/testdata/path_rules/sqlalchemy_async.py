@@ -55,6 +55,22 @@ async def ship_order(order_id, carrier):
         await session.close()
 
 
+# Clean: async generator dependency (FastAPI style) yields the session (§7).
+async def get_async_session():
+    async with async_session() as session:
+        yield session
+
+
+# Clean: the session is yielded from a plain async generator and closed in finally.
+async def session_with_timeout():
+    session = async_session()
+    try:
+        await session.execute(text("SET LOCAL statement_timeout = 5000"))
+        yield session
+    finally:
+        await session.close()
+
+
 # Connection leak: engine.connect() awaited and never closed.
 async def order_count():
     conn = await engine.connect()  # expect: TXL201, TXL202

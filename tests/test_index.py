@@ -1,0 +1,354 @@
+"""The project index (txlint/index.py) and the long-running-worker rules' project-wide behaviour."""
+
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+import time
+
+import pytest
+
+from txlint import index as X
+from txlint.analysis import project_for, table_for
+from txlint.context import FileContext, Options
+from txlint.testing import analyze_project
+
+EXT = "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
+CELERY = "from celery import Celery\n\ncelery = Celery('app')\n"
+
+
+def write(root, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        full = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w", encoding="utf-8") as handle:
+            handle.write(textwrap.dedent(text).lstrip("\n"))
+
+
+def make_ctx(root, rel, *, task_decorators=(), codes=("TXL301", "TXL403", "TXL404")) -> FileContext:
+    path = os.path.join(root, rel)
+    opts = Options(enabled=frozenset(codes), project_root=str(root), task_decorators=tuple(task_decorators))
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    return FileContext(path, rel, text, ast.parse(text), opts, table_for(opts), project_for(path, opts))
+
+
+def codes_at(files, check, codes=("TXL301",), **kw):
+    result = analyze_project({k: textwrap.dedent(v).lstrip("\n") for k, v in files.items()}, check,
+                             codes=codes, **kw)
+    return sorted((d.line, d.code) for d in result.diagnostics)
+
+
+# ------------------------------------------------------------------ task detection
+def test_index_finds_every_kind_of_task(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/celery_app.py": CELERY,
+        "app/tasks.py": """
+            from celery import Task, shared_task
+            from flask import Flask
+
+            from app.celery_app import celery
+            from outside_pkg import worker_app
+
+            web = Flask(__name__)
+
+
+            @celery.task
+            def plain(): ...
+
+
+            @celery.task(bind=True, max_retries=2)
+            def bound(self): ...
+
+
+            @shared_task
+            def shared(): ...
+
+
+            @worker_app.task
+            def external(): ...
+
+
+            class Klass(Task):
+                def run(self): ...
+
+
+            class SubKlass(Klass):
+                def run(self): ...
+
+
+            class NotATask:
+                def run(self): ...
+
+
+            @web.route("/")
+            def view(): ...
+
+
+            def plain_function(): ...
+        """,
+    })
+    idx = X.index_for(make_ctx(tmp_path, "app/tasks.py"))
+    assert [t.name for t in idx.tasks] == ["plain", "bound", "shared", "external", "Klass.run", "SubKlass.run"]
+
+
+def test_configured_task_decorator(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/worker.py": "def task(fn):\n    return fn\n",
+        "app/tasks.py": "from app.worker import task\n\n\n@task\ndef job(): ...\n",
+    })
+    assert X.index_for(make_ctx(tmp_path, "app/tasks.py")).tasks == []
+    idx = X.index_for(make_ctx(tmp_path, "app/tasks.py", task_decorators=["app.worker.task"]))
+    assert [t.name for t in idx.tasks] == ["job"]
+
+
+def test_configured_task_decorator_reports(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/extensions.py": EXT,
+        "app/worker.py": "def task(fn):\n    return fn\n",
+        "app/tasks.py": "from app.extensions import db\nfrom app.worker import task\n\n\n@task\n"
+                        "def job():\n    db.session.execute('SELECT 1')\n",
+    }
+    assert codes_at(files, "app/tasks.py") == []
+    assert codes_at(files, "app/tasks.py", task_decorators=["app.worker.task"]) == [(6, "TXL301")]
+
+
+# ------------------------------------------------------------------ registry identity
+def test_registry_identity_is_the_defining_binding(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "from app.extensions import db\n",
+        "app/extensions.py": EXT,
+        "app/tasks.py": "from app import db\nfrom app import extensions\n\nx = db.session\ny = extensions.db.session\n",
+    })
+    ctx = make_ctx(tmp_path, "app/tasks.py")
+    view = X.view_for(ctx)
+    x = ctx.ast.body[2].value
+    y = ctx.ast.body[3].value
+    assert X.registry_of(ctx, view, x) == ("app.extensions.db.session", "db.session")
+    assert X.registry_of(ctx, view, y)[0] == "app.extensions.db.session"
+
+
+def test_model_query_uses_the_models_db_session(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/extensions.py": EXT,
+        "app/models.py": "from app.extensions import db\n\n\nclass Base(db.Model):\n    pass\n\n\n"
+                         "class User(Base):\n    pass\n\n\nclass Plain:\n    query = None\n",
+        "app/use.py": "from app.models import User, Plain\n\na = User.query\nb = Plain.query\n",
+    })
+    ctx = make_ctx(tmp_path, "app/use.py")
+    view = X.view_for(ctx)
+    assert X.registry_of(ctx, view, ctx.ast.body[1].value)[0] == "app.extensions.db.session"
+    assert X.registry_of(ctx, view, ctx.ast.body[2].value) is None
+
+
+def test_different_registries_are_not_confused(tmp_path):
+    files = {
+        "w/__init__.py": "",
+        "w/a.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\nA = scoped_session(sessionmaker())\n",
+        "w/b.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\nB = scoped_session(sessionmaker())\n",
+        "w/signals.py": "from celery.signals import task_postrun\n\nfrom w.a import A\n\n\n"
+                        "@task_postrun.connect\ndef rm(**kw):\n    A.remove()\n",
+        "w/tasks.py": "from celery import shared_task\n\nfrom w.a import A\nfrom w.b import B\n\n\n"
+                      "@shared_task\ndef one():\n    A.execute('SELECT 1')\n\n\n"
+                      "@shared_task\ndef two():\n    B.execute('SELECT 1')\n",
+    }
+    assert codes_at(files, "w/tasks.py") == [(13, "TXL301")]
+
+
+# ------------------------------------------------------------------ signal handlers
+SIGNAL_FILES = {
+    "app/__init__.py": "",
+    "app/extensions.py": EXT,
+    "app/celery_app.py": CELERY,
+    "app/handlers.py": """
+        from celery.signals import task_postrun, worker_process_init
+
+        from app.extensions import db
+
+
+        @task_postrun.connect
+        def remove(**kw):
+            db.session.remove()
+
+
+        def dispose(**kw):
+            db.engine.dispose()
+
+
+        worker_process_init.connect(dispose)
+    """,
+    "app/unrelated.py": "def connect():\n    return 1\n",
+    "app/tasks.py": "from app.celery_app import celery\nfrom app.extensions import db\n\n\n"
+                    "@celery.task\ndef job():\n    db.session.execute('SELECT 1')\n",
+}
+
+
+def test_signal_index_lists_handlers_and_what_they_remove(tmp_path):
+    write(tmp_path, SIGNAL_FILES)
+    ctx = make_ctx(tmp_path, "app/tasks.py")
+    sig = X.signal_index(ctx)
+    assert [os.path.basename(f) for f in sig.files] == ["handlers.py"]  # byte prefilter
+    found = {(h.signal.rsplit(".", 1)[1], h.name): set(h.removes) for h in sig.handlers}
+    assert found == {("task_postrun", "remove"): {"app.extensions.db.session"},
+                     ("worker_process_init", "dispose"): set()}
+    assert sig.cleaned() == {"app.extensions.db.session"}
+    assert X.signal_index(ctx) is sig  # computed once per process and project
+
+
+def test_handler_in_another_module_cleans_and_removing_it_reports():
+    files = {k: textwrap.dedent(v).lstrip("\n") for k, v in SIGNAL_FILES.items()}
+    assert codes_at(files, "app/tasks.py") == []
+    files["app/handlers.py"] = files["app/handlers.py"].replace("db.session.remove()", "print('done')")
+    assert codes_at(files, "app/tasks.py") == [(6, "TXL301")]
+
+
+def test_trace_names_the_use_and_the_exit():
+    files = {k: textwrap.dedent(v).lstrip("\n") for k, v in SIGNAL_FILES.items()}
+    del files["app/handlers.py"]
+    result = analyze_project(files, "app/tasks.py", codes={"TXL301"})
+    (diag,) = result.diagnostics
+    assert (diag.line, diag.column) == (6, 1)
+    notes = [(t.line, t.note) for t in diag.trace]
+    assert notes[0] == (7, "db.session used at line 7")
+    assert "without db.session.remove()" in notes[-1][1]
+    assert "wait_timeout" in diag.message and "task_postrun" in diag.message
+
+
+# ------------------------------------------------------------------ single-file runs
+def test_stdin_single_file_run_sees_the_project_on_disk(project):
+    for rel, text in SIGNAL_FILES.items():
+        project.write(rel, textwrap.dedent(text).lstrip("\n"))
+    project.write("pyproject.toml", "[tool.txlint]\nselect = ['TXL301']\n")
+    source = (project.root / "app/tasks.py").read_text()
+    run = project.run("--stdin-filename", "app/tasks.py", "--no-cache", "-", stdin=source)
+    assert run.rc == 0, run.out
+    (project.root / "app/handlers.py").write_text("x = 1\n")
+    run = project.run("--stdin-filename", "app/tasks.py", "--no-cache", "-", stdin=source)
+    assert run.rc == 1 and "TXL301" in run.out, run.out
+
+
+def test_a_base_class_it_cannot_see_is_not_a_leak():
+    files = {
+        "app/__init__.py": "",
+        "app/extensions.py": EXT,
+        "app/celery_app.py": CELERY,
+        "app/tasks.py": "from app.celery_app import celery\nfrom app.extensions import db\n"
+                        "from vendor_tasks import SessionTask\n\n\n"
+                        "@celery.task(base=SessionTask)\ndef job():\n    db.session.execute('SELECT 1')\n",
+    }
+    assert codes_at(files, "app/tasks.py") == []
+
+
+def test_flake8_plugin_reports_the_same_for_one_file(tmp_path):
+    from txlint.flake8_plugin import Plugin
+
+    files = {k: textwrap.dedent(v).lstrip("\n") for k, v in SIGNAL_FILES.items()}
+    del files["app/handlers.py"]
+    write(tmp_path, files)
+    path = os.path.join(tmp_path, "app/tasks.py")
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    found = [m for (_, _, m, _) in Plugin(tree, path).run() if "TXL301" in m]
+    assert found, "flake8 plugin lost the TXL301 finding"
+
+
+# ------------------------------------------------------------------ caching and cost
+def test_other_modules_are_indexed_once(tmp_path, monkeypatch):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/extensions.py": EXT,
+        "app/models.py": "from app.extensions import db\n\n\nclass User(db.Model):\n    pass\n",
+        "app/tasks.py": "from app.models import User\nfrom celery import shared_task\n\n\n"
+                        "@shared_task\ndef a():\n    User.query.all()\n\n\n"
+                        "@shared_task\ndef b():\n    User.query.all()\n",
+    })
+    ctx = make_ctx(tmp_path, "app/tasks.py")
+    loads = []
+    real = ctx.project.load
+
+    def counting(path, module=None):
+        loads.append(os.path.basename(path))
+        return real(path, module)
+
+    monkeypatch.setattr(ctx.project, "load", counting)
+    from txlint.rules.celery_tasks import CeleryTaskSessionLeak
+
+    CeleryTaskSessionLeak().check(ctx)
+    assert len(ctx._pending) == 2
+    assert sorted(loads) == sorted(set(loads)), loads
+
+
+def test_index_is_cheap_on_a_plain_project(tmp_path):
+    """The worker rules must not add much to a cold run: files without tasks or loops cost ~nothing."""
+    body = "import sqlite3\n\n\ndef f(path):\n    conn = sqlite3.connect(path)\n    try:\n" \
+           "        return conn.execute('SELECT 1').fetchone()\n    finally:\n        conn.close()\n" * 1
+    files = {f"pkg/m{i}.py": body for i in range(40)}
+    files["pkg/__init__.py"] = ""
+    write(tmp_path, files)
+    from txlint.analysis import analyze
+
+    def run(codes):
+        opts = Options(enabled=frozenset(codes), project_root=str(tmp_path))
+        start = time.perf_counter()
+        for rel in files:
+            analyze(os.path.join(tmp_path, rel), rel, opts)
+        return time.perf_counter() - start
+
+    run({"TXL201"})  # warm imports
+    base = min(run({"TXL201"}) for _ in range(3))
+    mine = min(run({"TXL201", "TXL301", "TXL403", "TXL404"}) for _ in range(3))
+    assert mine - base < max(0.2 * base, 0.05), (base, mine)
+
+
+# ------------------------------------------------------------------ TXL404 from the wait-loop module
+REDIS_LOOP = """
+import time
+
+import redis
+
+
+def worker():
+    r = redis.Redis(host="cache")
+    while True:
+        r.blpop("jobs", timeout=0)
+        time.sleep(1)
+"""
+
+
+def test_wait_loop_redis_is_txl404_with_a_fix():
+    result = analyze_project({"w.py": REDIS_LOOP.lstrip("\n")}, "w.py", codes={"TXL403", "TXL404"},
+                             want_fixes=True)
+    assert [(d.line, d.code) for d in result.diagnostics] == [(7, "TXL404")]
+    assert result.diagnostics[0].trace, "the loop trace is shown"
+    assert 'redis.Redis(host="cache", health_check_interval=30)' in result.fixed_source
+    compile(result.fixed_source, "w.py", "exec")
+
+
+def test_wait_loop_redis_reported_once_when_called_twice(tmp_path):
+    write(tmp_path, {"w.py": REDIS_LOOP})
+    ctx = make_ctx(tmp_path, "w.py")
+    from txlint.rules.wait_loops import report_redis_wait_loops
+
+    report_redis_wait_loops(ctx)
+    report_redis_wait_loops(ctx)
+    assert [p.code for p in ctx._pending] == ["TXL404"]
+
+
+@pytest.mark.parametrize("code,expected", [
+    ("r = redis.Redis(host='cache', health_check_interval=30)", []),
+    ("r = redis.Redis(host='cache')", [(6, "TXL404")]),
+    ("r = redis.Redis(host='cache', health_check_interval=0)", [(6, "TXL404")]),
+])
+def test_wait_loop_health_check_values(code, expected):
+    src = f"import time\n\nimport redis\n\n\ndef w():\n    {code}\n    while True:\n        r.get('k')\n" \
+          f"        time.sleep(5)\n"
+    src = src.replace("def w():\n    ", "def w():\n    pass\n    ", 0)
+    lines = src.splitlines()
+    got = codes_at({"w.py": src}, "w.py", codes=("TXL403", "TXL404"))
+    want = [(lines.index(f"    {code}") + 1, "TXL404")] if expected else []
+    assert got == want

@@ -1,0 +1,3 @@
+from celery import Celery
+
+celery = Celery("app", broker="redis://localhost:6379/0")
