@@ -38,7 +38,7 @@ def test_reduce_blanks_only_long_pure_data_and_keeps_positions():
     assert len(old) == len(new)
     assert new[2] == "pass" and all(line == "" for line in new[3:54])
     assert "f(3)," in reduced  # statements with calls are kept
-    assert "        pass" in new and "DATA" not in reduced
+    assert "    pass" in new and "DATA" not in reduced
     assert new[-2:] == old[-2:]
     ast.parse(reduced)
     assert reduce_source("x = 1\n", ast.parse("x = 1\n")) is None

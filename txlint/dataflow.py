@@ -499,11 +499,14 @@ class FunctionFlow(Walker):
 
     def _tx_begin(self, call: cst.Call, s: St, keys: list[str], kind: R.Kind, owner_rids=frozenset()) -> frozenset:
         owner = next((r for r in owner_rids if self.recs[r].cat == "res"), None)
+        if owner is not None and self.recs[owner].kind.category == R.CURSOR:
+            owner = self.recs[owner].parent  # the transaction belongs to the cursor's connection
         ends = frozenset(kind.tx_end)
         if kind.category != R.CURSOR:  # closing a cursor does not end the connection's transaction
             ends |= frozenset(kind.closers)
-        txk = self.table.kind("sa.transaction") if kind.methods.get(call_name(call)) is None else \
-            self.table.kind(kind.methods.get(call_name(call)))
+        txk = self.table.kind(kind.methods.get(call_name(call)))
+        if txk is None and kind.category == R.TRANSACTION:
+            txk = kind
         if txk is not None:
             ends |= frozenset(txk.tx_end) | frozenset(txk.closers)
         rec = self.rec_for(call, kind, "tx", owner=owner, end_methods=ends)
