@@ -1067,4 +1067,26 @@ def poll():
             finally:
                 conn.close()
         """, note="a retry loop that only sleeps to back off after an error"),
+    ex("""
+        import select
+
+        import psycopg2
+        import psycopg2.extensions
+
+
+        def listen(dsn):
+            conn = psycopg2.connect(dsn)
+            conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+            with conn.cursor() as cur:
+                cur.execute("LISTEN jobs;")
+            try:
+                while True:
+                    if select.select([conn], [], [], 60) == ([], [], []):
+                        continue
+                    conn.poll()
+                    while conn.notifies:
+                        print(conn.notifies.pop(0).payload)
+            finally:
+                conn.close()
+        """, note="LISTEN/NOTIFY: the loop waits on the connection itself"),
 ]

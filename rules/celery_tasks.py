@@ -278,9 +278,11 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
         trace.append((exit_where, exit_note))
         kind = "class-based task" if task.cls is not None else "Celery task"
         message = (
-            f"{kind} `{task.name}` uses {session_label} and nothing removes it when the task ends: the worker "
+            f"{kind} `{task.name}` uses {session_label} and nothing removes it when the task ends: each worker "
             f"process keeps that session and its connection for days, the server drops the idle connection "
-            f"(MySQL wait_timeout) and the first query afterwards fails; add a task_postrun handler that calls "
-            f"{session_label}.remove(), or wrap the body in try/finally: {session_label}.remove()"
+            f"overnight (MySQL wait_timeout) and the first query each morning fails; add a task_postrun handler "
+            f"that calls {session_label}.remove(), or wrap the body in try/finally: {session_label}.remove()"
         )
-        ctx.report(self.code, (fn.lineno, fn.col_offset + 1), message, trace=trace)
+        head = ("async def " if isinstance(fn, ast.AsyncFunctionDef) else "def ") + fn.name
+        ctx.report(self.code, (fn.lineno, fn.col_offset + 1), message, trace=trace,
+                   end=(fn.lineno, fn.col_offset + 1 + len(head)))

@@ -471,10 +471,46 @@ def _named_value(ctx: FileContext, call: cst.Call, ref: str | None, depth: int) 
 
 
 # ---------------------------------------------------------------- the rule
+def _ast_dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _may_call_engine_factory(ctx: FileContext) -> bool:
+    """Cheap pre-check on the CPython tree (a libcst visit costs as much as a parse)."""
+    if ctx.ast is None:
+        return True
+    factories = ctx.table.factories
+    seen: set[str] = set()
+    for node in ast.walk(ctx.ast):
+        if not isinstance(node, ast.Call):
+            continue
+        dotted = _ast_dotted(node.func)
+        if dotted is None or dotted in seen:
+            continue
+        seen.add(dotted)
+        head, _, rest = dotted.partition(".")
+        base = ctx.resolver.lookup(head)
+        if base is None:
+            continue
+        ref = ctx.resolver.canonical(base + ("." + rest if rest else "")) if (rest or "." in base) else base
+        if factories.get(ref) == ENGINE_KIND:
+            return True
+    return False
+
+
 def engine_calls(ctx: FileContext) -> list[cst.Call]:
     """Every call in the file of a factory that makes a SQLAlchemy engine."""
     found: list[cst.Call] = []
     table = ctx.table
+    if not _may_call_engine_factory(ctx):
+        return found
 
     class Calls(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:

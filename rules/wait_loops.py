@@ -491,6 +491,17 @@ def judge(view, acq: Acq, local, fn) -> Finding | None:
     return None
 
 
+def _waits_not_on(waits, names) -> list:
+    """Drop waits on the connection itself (LISTEN/NOTIFY: ``select.select([conn], ...)``,
+    ``conn.notifies()``): there the connection is what the loop waits for, not an idle bystander."""
+    out = []
+    for w in waits:
+        mentioned = any(_target_name(n) in names for n in ast.walk(w))
+        if not mentioned:
+            out.append(w)
+    return out
+
+
 def _closed_before(acq: Acq, names, loop) -> bool:
     for node in _walk(acq.region):
         if getattr(node, "lineno", 0) >= loop.lineno:
@@ -510,6 +521,8 @@ def _judge_loop(view, acq: Acq, names, loop, local, region) -> Finding | None:
                 return found
         return None
     waits = loop_waits(view, loop, local)
+    if _holds(acq.kind) != "redis":
+        waits = _waits_not_on(waits, names)   # a Redis client waiting on its own socket is TXL404's case
     if not waits:
         return None
     uses = _uses(loop.body, names) + (_uses([ast.Expr(loop.iter)], names) if isinstance(loop, (ast.For, ast.AsyncFor)) else [])
@@ -729,6 +742,10 @@ def _pos(node) -> tuple[int, int]:
     return node.lineno, node.col_offset + 1
 
 
+def _end(node) -> tuple[int, int]:
+    return getattr(node, "end_lineno", node.lineno), getattr(node, "end_col_offset", node.col_offset) + 1
+
+
 def _trace(f: Finding) -> list:
     loop_line = f.loop.lineno
     wait_line = f.wait.lineno
@@ -782,7 +799,7 @@ def report_redis_wait_loops(ctx) -> None:
                    f"{f.loop.lineno}: after the server closes an idle connection (Redis `timeout`, a load "
                    f"balancer's idle limit) the socket sits in CLOSE_WAIT and the next command fails; pass "
                    f"health_check_interval=30 (below the server's timeout)",
-                   trace=_trace(f), fix=fix)
+                   trace=_trace(f), fix=fix, end=_end(call))
 
 
 def _cst_call_for(ctx, call: ast.Call):
@@ -903,7 +920,7 @@ or reconnect on `OperationalError`; for a Session, end the transaction (`commit(
                        f"connection outlives the server's or a proxy's idle timeout (MySQL wait_timeout, "
                        f"PgBouncer, firewalls) and the next use fails; acquire it inside the loop, end it before "
                        f"waiting, or reconnect on OperationalError",
-                       trace=_trace(f))
+                       trace=_trace(f), end=_end(f.acq.call))
         report_redis_wait_loops(ctx)
 
     def _report_ambient(self, ctx, f: Finding) -> None:
@@ -917,4 +934,4 @@ or reconnect on `OperationalError`; for a Session, end the transaction (`commit(
                        f"waiting loop at line {f.loop.lineno} (some path reaches the wait at line "
                        f"{f.wait.lineno} without commit(), rollback() or remove()): the idle connection outlives "
                        f"the server's timeout and the next query fails; end the transaction before waiting")
-        ctx.report(self.code, _pos(f.acq.call), message, trace=_trace(f))
+        ctx.report(self.code, _pos(f.acq.call), message, trace=_trace(f), end=_end(f.acq.call))

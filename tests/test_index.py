@@ -132,6 +132,36 @@ def test_registry_identity_is_the_defining_binding(tmp_path):
     assert X.registry_of(ctx, view, y)[0] == "app.extensions.db.session"
 
 
+def test_index_lists_registries_and_celery_apps(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/extensions.py": EXT,
+        "app/celery_app.py": CELERY,
+        "app/db.py": """
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import scoped_session, sessionmaker
+
+            from app.extensions import db
+
+            engine = create_engine("sqlite://")
+            SessionLocal = sessionmaker(bind=engine)
+            Session = scoped_session(SessionLocal)
+            session = SessionLocal()
+            fsa_session = db.session
+            from app.celery_app import celery
+        """,
+    })
+    idx = X.index_for(make_ctx(tmp_path, "app/db.py"))
+    assert idx.registries == {
+        "db": ("app.extensions.db", "fsa.extension"),
+        "SessionLocal": ("app.db.SessionLocal", "sa.session-factory"),
+        "Session": ("app.db.Session", "sa.scoped-session"),
+        "session": ("app.db.session", "sa.session"),
+        "fsa_session": ("app.extensions.db.session", "sa.scoped-session"),
+    }
+    assert idx.celery_apps == ["celery"]
+
+
 def test_model_query_uses_the_models_db_session(tmp_path):
     write(tmp_path, {
         "app/__init__.py": "",
@@ -352,3 +382,38 @@ def test_wait_loop_health_check_values(code, expected):
     got = codes_at({"w.py": src}, "w.py", codes=("TXL403", "TXL404"))
     want = [(lines.index(f"    {code}") + 1, "TXL404")] if expected else []
     assert got == want
+
+
+def test_default_task_class_of_the_app_applies_to_shared_tasks():
+    from txlint.rules._celery_examples import VALID_301
+
+    example = next(e for e in VALID_301 if "celery_init_app" in e.note)
+    files = dict(example.files)
+    assert codes_at(files, "app/tasks.py") == []
+    files["app/__init__.py"] = files["app/__init__.py"].replace("with app.app_context():", "if True:")
+    assert codes_at(files, "app/tasks.py") == [(7, "TXL301")]
+
+
+def test_backoff_only_retry_loop_is_not_a_wait_loop():
+    src = textwrap.dedent("""
+        import time
+
+        import psycopg2
+
+
+        def save(dsn):
+            conn = psycopg2.connect(dsn)
+            try:
+                while True:
+                    try:
+                        conn.cursor().execute("SELECT 1")
+                        break
+                    except psycopg2.OperationalError:
+                        time.sleep(1)
+                    time.sleep(0)
+            finally:
+                conn.close()
+    """).lstrip("\n")
+    # a wait outside the handler makes it a waiting loop again
+    assert codes_at({"r.py": src}, "r.py", codes=("TXL403",)) == [(7, "TXL403")]
+    assert codes_at({"r.py": src.replace("            time.sleep(0)\n", "")}, "r.py", codes=("TXL403",)) == []

@@ -653,6 +653,11 @@ class TaskInfo:
 class ModuleIndex:
     view: ModuleView
     tasks: list[TaskInfo] = field(default_factory=list)
+    #: module-level name -> (identity, kind name) for session registries, Flask-SQLAlchemy extensions,
+    #: session factories and module-level sessions bound or imported here
+    registries: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: module-level names bound to a Celery app (``Celery(...)``, imported or local)
+    celery_apps: list[str] = field(default_factory=list)
 
 
 def index_for(ctx: "FileContext") -> ModuleIndex:
@@ -665,6 +670,15 @@ def _build_index(ctx: "FileContext") -> ModuleIndex:
     tree = view.tree
     if tree is None:
         return out
+    wanted = (R.SCOPED_REGISTRY, R.EXTENSION, R.SESSION_FACTORY, R.SESSION)
+    for name in view.syms.bindings:
+        kind = view.kind(ast.Name(id=name, ctx=ast.Load()))
+        if kind is None:
+            continue
+        if kind.category in wanted:
+            out.registries[name] = (view.origin_of_name(name) or name, kind.name)
+        elif kind.category == R.CELERY_APP:
+            out.celery_apps.append(name)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for dec in node.decorator_list:
