@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from txlint.walk import children, walk, walk_type
+
 from txlint.context import FileContext, Fix
 from txlint.registry import Rule, ex, register
 from txlint.resources import EMBEDDED_DIALECTS, ENGINE_EXEMPT_POOLS
@@ -43,24 +45,15 @@ def _module_literal(ctx: FileContext, name: str) -> ast.AST | None:
 
 def _only_double_star_uses(ctx: FileContext, name: str) -> bool:
     """``name`` is used in this module only as ``**name`` (so nothing here mutates it)."""
-    class Uses(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.other = 0
-            self.star = 0
-
-        def visit_Arg(self, node: cst.Arg) -> bool | None:
-            if node.star == "**" and isinstance(node.value, cst.Name) and node.value.value == name:
-                self.star += 1
-                return False
-            return True
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value == name:
-                self.other += 1
-
-    uses = Uses()
-    ctx.module.visit(uses)
-    return uses.other <= 1  # the binding itself
+    skip: set[int] = set()
+    other = 0
+    for node in walk(ctx.module):
+        if isinstance(node, cst.Arg) and node.star == "**" and isinstance(node.value, cst.Name) \
+                and node.value.value == name:
+            skip.add(id(node.value))
+        elif isinstance(node, cst.Name) and node.value == name and id(node) not in skip:
+            other += 1
+    return other <= 1  # the binding itself
 
 
 def _dict_keys_ast(node: ast.AST) -> dict[str, object] | None:
@@ -235,48 +228,25 @@ def _local_string_assignments(ctx: FileContext, call: cst.Call, name: str) -> li
             return binds(target.value)
         return False
 
-    class Assigns(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is scope
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return node is scope
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Assign(self, node: cst.Assign) -> None:
+    for node in walk(scope, into_scopes=False):
+        if isinstance(node, cst.Assign):
             for t in node.targets:
                 if isinstance(t.target, cst.Name) and t.target.value == name:
                     found.append(node.value)
                 elif binds(t.target):
                     found.append(unknown)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        elif isinstance(node, cst.AnnAssign):
             if isinstance(node.target, cst.Name) and node.target.value == name and node.value is not None:
                 found.append(node.value)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        elif isinstance(node, (cst.AugAssign, cst.For, cst.NamedExpr)):
             if binds(node.target):
                 found.append(unknown)
-
-        def visit_For(self, node: cst.For) -> None:
-            if binds(node.target):
-                found.append(unknown)
-
-        def visit_WithItem(self, node: cst.WithItem) -> None:
+        elif isinstance(node, cst.WithItem):
             if node.asname is not None and binds(node.asname.name):
                 found.append(unknown)
-
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-            if binds(node.target):
-                found.append(unknown)
-
-        def visit_Param(self, node: cst.Param) -> None:
+        elif isinstance(node, cst.Param):
             if node.name.value == name:
                 found.append(unknown)  # the caller decides, whatever the default
-
-    scope.visit(Assigns())
     return found or None
 
 
@@ -284,27 +254,13 @@ def _enclosing_scopes(ctx: FileContext) -> dict[int, cst.CSTNode]:
     """Call -> the innermost function or class body it runs in (module-level calls absent)."""
     out: dict[int, cst.CSTNode] = {}
 
-    class Walk(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.stack: list[cst.CSTNode] = []
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.stack.append(node)
-
-        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-            self.stack.pop()
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> None:
-            self.stack.append(node)
-
-        def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-            self.stack.pop()
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if self.stack:
-                out[id(node)] = self.stack[-1]
-
-    ctx.module.visit(Walk())
+    stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(ctx.module, None)]
+    while stack:
+        node, enclosing = stack.pop()
+        if isinstance(node, cst.Call) and enclosing is not None:
+            out[id(node)] = enclosing
+        inner = node if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else enclosing
+        stack.extend((child, inner) for child in children(node))
     return out
 
 
@@ -512,13 +468,10 @@ def engine_calls(ctx: FileContext) -> list[cst.Call]:
     if not _may_call_engine_factory(ctx):
         return found
 
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            ref = ctx.resolver.ref(node.func)
-            if ref and table.factories.get(ref) == ENGINE_KIND:
-                found.append(node)
-
-    ctx.module.visit(Calls())
+    for node in walk_type(ctx.module, cst.Call):
+        ref = ctx.resolver.ref(node.func)
+        if ref and table.factories.get(ref) == ENGINE_KIND:
+            found.append(node)
     return found
 
 

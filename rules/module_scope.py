@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from txlint.walk import children
+
 from txlint.context import FileContext, Fix
 from txlint.registry import Rule, ex, register
 from txlint.resources import (
@@ -53,29 +55,27 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
     return len(names) == 1 and len(strings) == 1
 
 
-class _CallCollector(cst.CSTVisitor):
-    """Calls evaluated when an expression is evaluated (lambda bodies are not)."""
-
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        params = node.params
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            if param.default is not None:
-                param.default.visit(self)  # defaults are evaluated when the lambda is made
-        return False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-
 def _calls_in(node: cst.CSTNode | None) -> list[cst.Call]:
+    """Calls evaluated when an expression is evaluated (lambda bodies are not; their parameter
+    defaults are, when the lambda is made)."""
     if node is None:
         return []
-    collector = _CallCollector()
-    node.visit(collector)
-    return collector.calls
+    calls: list[cst.Call] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Lambda):
+            params = current.params
+            stack.extend(p.default for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                         if p.default is not None)
+            continue
+        if isinstance(current, cst.Call):
+            calls.append(current)
+        kids = list(children(current))
+        kids.reverse()
+        stack.extend(kids)
+    # keep source order (pre-order) as the visitor gave it
+    return calls
 
 
 def import_time_calls(ctx: FileContext) -> list[ImportTimeCall]:

@@ -806,6 +806,8 @@ def _cst_call_for(ctx, call: ast.Call):
     """The libcst Call node of an ast Call (matched by source text and occurrence; no metadata)."""
     import libcst as cst
 
+    from txlint.walk import walk_type
+
     try:
         segment = ast.get_source_segment(ctx.text, call)
     except Exception:  # pragma: no cover - defensive
@@ -820,12 +822,9 @@ def _cst_call_for(ctx, call: ast.Call):
         return None
     found = []
 
-    class V(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            if ctx.module.code_for_node(node) == segment:
-                found.append(node)
-
-    ctx.module.visit(V())
+    for node in walk_type(ctx.module, cst.Call):
+        if ctx.module.code_for_node(node) == segment:
+            found.append(node)
     return found[nth] if nth < len(found) else None
 
 
