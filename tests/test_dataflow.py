@@ -459,3 +459,49 @@ def test_budget_gives_up_with_a_note():
         cfg.Walker.MAX_STEPS = old
     assert not result.diagnostics
     assert any("not analysed" in n for n in result.notes)
+
+
+def test_contextlib_suppress_swallows_exceptions():
+    check("""
+        import sqlite3
+        from contextlib import suppress
+        def best_effort(path):
+            conn = sqlite3.connect(path)
+            with suppress(Exception):
+                conn.execute("VACUUM")
+            conn.close()
+        def narrow(path):
+            conn = sqlite3.connect(path)  # expect: TXL202
+            with suppress(sqlite3.OperationalError):
+                conn.execute("VACUUM")
+            conn.close()
+    """)
+
+
+def test_method_of_the_same_class_that_releases_its_argument():
+    check("""
+        import psycopg2
+        from psycopg2.pool import SimpleConnectionPool
+
+
+        class Repo:
+            def __init__(self, dsn):
+                self.pool = SimpleConnectionPool(1, 4, dsn)
+
+            def _release(self, conn):
+                self.pool.putconn(conn)
+
+            def _log(self, conn):
+                print(conn.dsn)
+
+            def count(self, dsn):
+                conn = psycopg2.connect(dsn)
+                try:
+                    return conn.cursor().fetchone()
+                finally:
+                    self._release(conn)
+
+            def leak(self, dsn):
+                conn = psycopg2.connect(dsn)  # expect: TXL201, TXL202
+                self._log(conn)
+    """)

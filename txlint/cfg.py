@@ -105,6 +105,11 @@ class Walker:
     def with_exit(self, token: Any, s: State) -> State:
         return s
 
+    def with_suppresses(self, token: Any) -> Optional[str]:
+        """``"all"`` / ``"some"`` when the context manager swallows exceptions
+        (``contextlib.suppress``), else ``None``."""
+        return None
+
     def nested_def(self, node: cst.CSTNode, s: State) -> State:
         return s
 
@@ -287,7 +292,13 @@ class Walker:
         res.ret = self.join(res.ret, leave(body.ret))
         res.brk = self.join(res.brk, leave(body.brk))
         res.cont = self.join(res.cont, leave(body.cont))
-        res.exc = self.join(res.exc, leave(body.exc))
+        exc = leave(body.exc)
+        suppress = [self.with_suppresses(t) for t in tokens]
+        if exc is not None and any(suppress):
+            res.nxt = self.join(res.nxt, exc)       # the exception is swallowed here
+            if "all" in suppress:
+                exc = None
+        res.exc = self.join(res.exc, exc)
         return res
 
     def _Match(self, node, s: State) -> Out:

@@ -20,7 +20,7 @@ import libcst as cst
 
 from txlint import resources as R
 from txlint.cfg import GiveUp, Out, Walker
-from txlint.summaries import summary_for
+from txlint.summaries import method_summary, summary_for
 
 MAX_TRACE = 10
 CONTAINER_METHODS = frozenset({"append", "add", "insert", "put", "put_nowait", "setdefault", "appendleft",
@@ -172,9 +172,11 @@ def call_name(call: cst.Call) -> str:
 class FunctionFlow(Walker):
     """Runs the analysis on one function and collects findings."""
 
-    def __init__(self, ctx, fn: cst.FunctionDef, attr_kinds: Optional[dict] = None):
+    def __init__(self, ctx, fn: cst.FunctionDef, attr_kinds: Optional[dict] = None,
+                 class_name: Optional[str] = None):
         super().__init__()
         self.attr_kinds = attr_kinds or {}
+        self.class_name = class_name
         self.ctx = ctx
         self.table = ctx.table
         self.fn = fn
@@ -595,6 +597,10 @@ class FunctionFlow(Walker):
             if m in CONTAINER_METHODS:
                 for v in arg_vals:
                     self._escape(s, v)
+            if recv_key == "self" and self.class_name and any(arg_vals):
+                summ = method_summary(self.ctx, self.class_name, m)
+                if summ is not None:
+                    self._apply_summary(summ, call, arg_vals, s)
             # closing / ending what the receiver holds
             for rid in list(tracked):
                 rec = self.recs[rid]
@@ -649,23 +655,15 @@ class FunctionFlow(Walker):
                     values.append(frozenset({rec.rid}))
                 self.tuple_values[id(call)] = values
                 return frozenset().union(*values)
-        # a project function or class that closes or keeps its argument
-        if ref and any(arg_vals):
-            summ = summary_for(self.ctx, ref)
-            if summ is not None:
-                for i, (arg, v) in enumerate(zip(call.args, arg_vals)):
-                    if not v:
-                        continue
-                    kw = arg.keyword.value if arg.keyword is not None else None
-                    idx = summ.arg_index(None if kw else i, kw)
-                    if idx is None:
-                        continue
-                    if idx in summ.closes or idx in summ.keeps:
-                        self._escape(s, v)
-                    elif idx in summ.ends_tx:
-                        for rid in v:
-                            if self.recs[rid].cat == "tx":
-                                s.open.pop(rid, None)
+        # a project function or class (or a method of this class) that closes or keeps its argument
+        summ = None
+        if any(arg_vals):
+            if ref:
+                summ = summary_for(self.ctx, ref)
+            elif recv_key == "self" and self.class_name and m:
+                summ = method_summary(self.ctx, self.class_name, m)
+        if summ is not None:
+            self._apply_summary(summ, call, arg_vals, s)
         # a constructor wrapping the object: the wrapper holds it
         if isinstance(f, (cst.Name, cst.Attribute)):
             last = f.value if isinstance(f, cst.Name) else f.attr.value
@@ -675,6 +673,21 @@ class FunctionFlow(Walker):
                     out |= v
                 return out
         return frozenset()
+
+    def _apply_summary(self, summ, call: cst.Call, arg_vals, s: St) -> None:
+        for i, (arg, v) in enumerate(zip(call.args, arg_vals)):
+            if not v:
+                continue
+            kw = arg.keyword.value if arg.keyword is not None else None
+            idx = summ.arg_index(None if kw else i, kw)
+            if idx is None:
+                continue
+            if idx in summ.closes or idx in summ.keeps:
+                self._escape(s, v)
+            elif idx in summ.ends_tx:
+                for rid in v:
+                    if self.recs[rid].cat == "tx":
+                        s.open.pop(rid, None)
 
     # ---- statements ----------------------------------------------------------------------
     def _can_raise(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
@@ -877,8 +890,19 @@ class FunctionFlow(Walker):
         self._step(s, (node, "branch", note))
         return s
 
+    def with_suppresses(self, token):
+        if isinstance(token, tuple) and token and token[0] == "suppress":
+            return token[1]
+        return None
+
     def with_item(self, item, s, out, anchor):
         e = item.item
+        if isinstance(e, cst.Call):
+            ref = self.ref_of(e.func)
+            if ref in ("contextlib.suppress",):
+                names = {dotted_key(a.value) or "" for a in e.args}
+                catch_all = any(n.split(".")[-1] in ("Exception", "BaseException") for n in names)
+                return s, ("suppress", "all" if catch_all else "some")
         call = e.expression if isinstance(e, cst.Await) else e
         post = s.copy()
         token = None
@@ -919,7 +943,7 @@ class FunctionFlow(Walker):
         return post, token
 
     def with_exit(self, token, s):
-        if token is None:
+        if token is None or token[0] == "suppress":
             return s
         effect, rids = token
         if effect == R.EXIT_CLOSE:
@@ -1026,7 +1050,7 @@ def analyse_file(ctx) -> list[Finding]:
                     attrs = class_attrs.get(id(cls))
                     if attrs is None:
                         attrs = class_attrs[id(cls)] = _self_attr_kinds(ctx, cls)
-                flow = FunctionFlow(ctx, fn, attrs)
+                flow = FunctionFlow(ctx, fn, attrs, cls.name.value if cls is not None else None)
                 if not flow.interesting:
                     continue
                 findings.extend(flow.run())
@@ -1040,11 +1064,22 @@ def analyse_file(ctx) -> list[Finding]:
 
 
 # ---------------------------------------------------------------------------- explanations
-def _line(ctx, node) -> int:
+def _pos(ctx, node):
+    """``ctx._position`` with room on the stack: libcst's position pass recurses once per
+    nesting level (long ``elif`` chains), and the result is cached for ``ctx.finish``."""
+    old = sys.getrecursionlimit()
+    if old < 8000:
+        sys.setrecursionlimit(8000)
     try:
-        return ctx._position(node)[0]
-    except Exception:  # pragma: no cover - a node outside the module tree
-        return 0
+        return ctx._position(node)
+    except Exception:  # pragma: no cover - a node outside the module tree / too deep
+        return (0, 0, 0, 0)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _line(ctx, node) -> int:
+    return _pos(ctx, node)[0]
 
 
 def why(ctx, finding: Finding) -> str:
@@ -1071,10 +1106,7 @@ def why(ctx, finding: Finding) -> str:
 
 
 def _end_line(ctx, node) -> int:
-    try:
-        return ctx._position(node)[2]
-    except Exception:  # pragma: no cover
-        return 0
+    return _pos(ctx, node)[2]
 
 
 def trace_steps(ctx, finding: Finding) -> list:

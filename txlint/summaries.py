@@ -88,6 +88,24 @@ def summary_for(ctx, ref: str | None) -> Summary | None:
     return result
 
 
+def method_summary(ctx, class_name: str, method: str) -> Summary | None:
+    """Summary of ``self.method(...)`` for a top-level class of the checked module."""
+    store = _store(ctx.project)
+    key = (id(ctx.table), "method", ctx.symbols.module, class_name, method)
+    if key in store:
+        return store[key]
+    store[key] = None
+    cls = ctx.symbols.classes.get(class_name)
+    result = None
+    if cls is not None:
+        fn = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and s.name == method), None)
+        if fn is not None:
+            result = _summarise(ctx, ctx.symbols, fn, 1)
+    store[key] = result
+    return result
+
+
 def _summarise(ctx, syms, fn, offset: int) -> Summary:
     params = tuple(a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs)
     index = {p: i for i, p in enumerate(params)}
