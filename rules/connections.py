@@ -31,6 +31,9 @@ def _advice(finding) -> str:
     return "close it in a finally block or use contextlib.closing()"
 
 
+from txlint.fix_with import fix_for_call  # noqa: E402
+
+
 def _report(ctx, code: str) -> None:
     for f in path_findings(ctx):
         if f.code != code:
@@ -40,7 +43,7 @@ def _report(ctx, code: str) -> None:
             msg = f"{what} is not closed on every path ({why(ctx, f)}); {_advice(f)}"
         else:
             msg = f"{what} is not closed when an exception propagates ({why(ctx, f)}); {_advice(f)}"
-        ctx.report(code, f.node, msg, trace=trace_steps(ctx, f))
+        ctx.report(code, f.node, msg, trace=trace_steps(ctx, f), fix=fix_for_call(ctx, f.node, f.rec.kind))
 
 
 # Examples shared by TXL201 and TXL202: each rule takes the ones that mark its code.
@@ -951,6 +954,7 @@ _CLEAN = [
 class ConnectionNotClosed(Rule):
     code = "TXL201"
     name = "connection-not-closed"
+    fixable = True
     summary = "A session, connection or cursor created in a function is not closed on some normal path"
     needs = frozenset({"names", "cfg"})
     doc = """
@@ -1000,6 +1004,7 @@ they do not close the connection.
 class ConnectionNotClosedOnException(Rule):
     code = "TXL202"
     name = "connection-not-closed-on-exception"
+    fixable = True
     summary = "A session, connection or cursor created in a function is left open when an exception propagates"
     needs = frozenset({"names", "cfg"})
     doc = """

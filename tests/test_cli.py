@@ -254,10 +254,34 @@ def test_fix_and_diff(project):
 
 
 def test_fix_reports_what_remains(project):
+    project.write("mixed.py", MIXED.replace("    return rows[0]", "    return rows[0], conn"))
+    project.write("helper.py", "import sqlite3\n\n\ndef run(p):\n    conn = sqlite3.connect(p)\n"
+                  "    keep(conn)\n    conn.execute('SELECT 1')\n")
+    r = project.run("--no-cache", "--fix", "mixed.py", "helper.py")
+    # the engine is fixed; a connection passed to an unknown helper cannot be wrapped safely
+    assert r.rc == 1 and r.codes() == {"TXL201", "TXL202"}
+    assert {p for p, _, _ in r.findings()} == {"helper.py"}
+    assert "pool_pre_ping=True" in (project.root / "mixed.py").read_text()
+
+
+def test_fix_converges_in_one_run(project):
     project.write("mixed.py", MIXED)
     r = project.run("--no-cache", "--fix", "mixed.py")
-    assert r.rc == 1 and r.codes() == {"TXL201", "TXL202"}
-    assert "pool_pre_ping=True" in (project.root / "mixed.py").read_text()
+    assert r.rc == 0 and r.findings() == []
+    fixed = (project.root / "mixed.py").read_text()
+    assert "pool_pre_ping=True" in fixed and "contextlib.closing(sqlite3.connect(path))" in fixed
+    again = project.run("--no-cache", "--fix", "mixed.py")
+    assert again.rc == 0 and (project.root / "mixed.py").read_text() == fixed
+
+
+def test_fix_keeps_the_declared_encoding(project):
+    path = project.root / "legacy.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\nfrom sqlalchemy import create_engine\n\nNAME = 'caf\xe9'\n"
+                     b"engine = create_engine('mysql://h/db')\n")
+    r = project.run("--no-cache", "--fix", "legacy.py")
+    assert r.rc == 0
+    data = path.read_bytes()
+    assert b"caf\xe9" in data and b"pool_pre_ping=True" in data
 
 
 def test_version(project):

@@ -611,12 +611,13 @@ def test_fix_for_call_finds_the_statement_and_memoises():
     call = _first_call(ctx.module, "connect")
     kind = DEFAULT_TABLE.kinds["sqlite3.connection"]
     first = fix_for_call(ctx, call, kind)
-    assert isinstance(first, Fix) and isinstance(first.old, cst.Module)
+    assert isinstance(first, Fix) and isinstance(first.old, cst.IndentedBlock)
+    assert len(first.also) == 1 and first.also[0].before  # the `import contextlib` insertion
     assert fix_for_call(ctx, call, kind) is first        # TXL201 and TXL202 share one fix
     assert fix_for_call(_ctx(text), _first_call(_ctx(text).module, "connect"), kind) is None  # no --fix
 
 
-def test_fix_for_call_gives_one_module_wide_fix_per_file():
+def test_fix_for_call_gives_one_import_adding_fix_per_file():
     text = d('''
         import sqlite3
 
@@ -748,3 +749,36 @@ def test_two_space_indentation_is_kept():
     assert out == ("import contextlib, sqlite3\n\ndef f(p):\n  if p:\n"
                    "    with contextlib.closing(sqlite3.connect(p)) as conn:\n      conn.execute('vacuum')\n"
                    "  return p\n")
+
+
+def test_with_fix_and_engine_fix_apply_in_one_pass(tmp_path):
+    from txlint.testing import analyze_project
+
+    text = d('''
+        import sqlite3
+        from sqlalchemy import create_engine
+
+        engine = create_engine("mysql+pymysql://app:secret@db.internal/app")
+
+
+        def count_rows(path):
+            conn = sqlite3.connect(path)
+            rows = conn.execute("SELECT count(*) FROM items").fetchone()
+            return rows[0]
+    ''')
+    result = analyze_project({"m.py": text}, "m.py", want_fixes=True)
+    assert result.fixed_source == d('''
+        import contextlib
+        import sqlite3
+        from sqlalchemy import create_engine
+
+        engine = create_engine("mysql+pymysql://app:secret@db.internal/app", pool_pre_ping=True)
+
+
+        def count_rows(path):
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                rows = conn.execute("SELECT count(*) FROM items").fetchone()
+            return rows[0]
+    ''')
+    again = analyze_project({"m.py": result.fixed_source}, "m.py", want_fixes=True)
+    assert again.diagnostics == [] and again.fixed_source is None

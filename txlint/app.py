@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import click
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+MAX_FIX_PASSES = 5
 
 
 @dataclass
@@ -126,16 +127,25 @@ def _run(req: CheckRequest) -> int:
              f"config={settings.config_path or 'none'}, cache={'off' if cache is None else cache.dir}")
     results, stats = run(targets, options, jobs=jobs, cache=cache, stdin_text=stdin_text, progress=progress)
 
-    if req.fix or req.diff:
+    if req.diff:
         changed = _apply_fixes(results, req, stdin_text)
-        if req.diff:
-            _finish_note(req, f"{changed} file(s) would be changed", started, stats)
-            return EXIT_FINDINGS if changed else EXIT_CLEAN
-        if changed:
+        _finish_note(req, f"{changed} file(s) would be changed", started, stats)
+        return EXIT_FINDINGS if changed else EXIT_CLEAN
+    if req.fix:
+        # fixes that touch the same code apply over several passes, as in ruff; each pass re-reads
+        # the files it changed, so every pass starts from code that parses
+        pending, passes = targets, 0
+        while True:
+            changed_paths = _apply_fixes(results, req, stdin_text, paths=True)
+            passes += 1
+            if not changed_paths or passes >= MAX_FIX_PASSES or stdin_text is not None:
+                break
+            pending = [t for t in pending if t.display in changed_paths]
+            results, _ = run(pending, options, jobs=jobs, cache=None)
+        if passes > 1 or changed_paths:
             # report what is left after fixing
-            fixed_targets = [t for t in targets]
             options_nofix = Options(**{**options.__dict__, "want_fixes": False})
-            results, stats = run(fixed_targets, options_nofix, jobs=jobs, cache=None, stdin_text=stdin_text)
+            results, stats = run(targets, options_nofix, jobs=jobs, cache=None, stdin_text=stdin_text)
 
     diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key)
     if req.write_baseline:
@@ -193,10 +203,13 @@ def _finish_note(req: CheckRequest, message: str, started: float, stats) -> None
     _err(message)
 
 
-def _apply_fixes(results, req: CheckRequest, stdin_text: str | None) -> int:
+def _apply_fixes(results, req: CheckRequest, stdin_text: str | None, paths: bool = False):
+    """Write (--fix) or print (--diff) each file's fixed source; the number of changed files,
+    or with ``paths`` their display paths."""
     from txlint.fixes import unified_diff, write_atomic
 
     changed = 0
+    changed_paths: set[str] = set()
     for result in results:
         new = result.fixed_source
         if not new:
@@ -214,15 +227,28 @@ def _apply_fixes(results, req: CheckRequest, stdin_text: str | None) -> int:
         if new == old:
             continue
         changed += 1
+        changed_paths.add(result.path)
         if req.diff or (stdin_text is not None and result.path == req.stdin_filename):
             sys.stdout.write(unified_diff(result.path, old, new))
         else:
             bom = raw.startswith(b"\xef\xbb\xbf")
-            write_atomic(_path_of(result.path), ("\ufeff" if bom else "") + new)
+            write_atomic(_path_of(result.path), ("\ufeff" if bom else "") + new, _encoding_of(raw))
             if not req.quiet:
                 _err(f"fixed {result.path}")
     sys.stdout.flush()
-    return changed
+    return changed_paths if paths else changed
+
+
+def _encoding_of(raw: bytes) -> str:
+    """The encoding a source file declares (PEP 263), so that a fix writes it back the same way."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
 def _path_of(display: str) -> str:

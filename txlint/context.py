@@ -37,10 +37,19 @@ def suppressed_codes(line: str) -> set[str] | None:
 
 @dataclass
 class Fix:
-    """Replace ``old`` (a node of this file's libcst tree) with ``new``."""
+    """Edits of this file's libcst tree that together make one safe fix.
+
+    ``old`` is replaced by ``new`` (``None``: kept as other fixes updated it); the statements in
+    ``before``/``after`` are inserted around ``old``, which then takes ``leading_lines`` when given;
+    ``also`` holds further edits that belong to the same fix.  Edits of different fixes compose as
+    long as no two replace the same node."""
 
     old: cst.CSTNode
-    new: cst.CSTNode
+    new: cst.CSTNode | None = None
+    before: tuple = ()
+    after: tuple = ()
+    leading_lines: tuple | None = None
+    also: tuple = ()
 
 
 @dataclass
@@ -142,12 +151,29 @@ class FileContext:
             line, col = where
             return line, col, line, col
         if self._positions is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
-
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        rng = self._positions[where]
+            self._positions = self._compute_positions()
+        rng = self._positions.get(where)
+        if rng is None:  # positions could not be computed (pathologically deep file)
+            return 1, 1, 1, 1
         return rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1
+
+    def _compute_positions(self):
+        """Positions of every node, computed once and only for files with something to report."""
+        import sys
+
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        limit = sys.getrecursionlimit()
+        for attempt_limit in (limit, max(limit, 20000)):
+            try:
+                sys.setrecursionlimit(attempt_limit)
+                return dict(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+            except RecursionError:
+                continue
+            finally:
+                sys.setrecursionlimit(limit)
+        self.notes.append("too deeply nested to compute positions; findings are reported at line 1")
+        return {}
 
     def finish(self, names: dict[str, str]) -> tuple[list[Diagnostic], str | None]:
         """Turn pending reports into diagnostics (suppression applied) and the fixed source."""
@@ -169,8 +195,8 @@ class FileContext:
             trace = tuple(TraceStep(*self._position(w)[:2], note) for w, note in p.trace)
             out.append(Diagnostic(self.display, line, col, end_line, end_col, p.code, names.get(p.code, ""),
                                   p.message, trace, fingerprint(p.code, self.lines, line)))
-            if p.fix is not None:
-                fixes.append(p.fix)
+            if p.fix is not None and not any(p.fix is f for f in fixes):
+                fixes.append(p.fix)  # TXL201 and TXL202 of one line share one fix object
         fixed = self._apply_fixes(fixes) if (fixes and self.options.want_fixes and not self.reduced) else None
         return out, fixed
 

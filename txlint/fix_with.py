@@ -334,12 +334,12 @@ def _import_key(stmt: cst.CSTNode) -> Optional[str]:
     return None
 
 
-def _with_import(new_body: list) -> list:
-    """The module's statements with ``import contextlib`` added after the docstring and
-    ``__future__`` imports: before the first leading ``import X`` that sorts after it, else after the
-    last leading ``import X``, else first."""
+def _import_edit(body: list) -> Fix:
+    """The edit that adds ``import contextlib`` to a module whose top-level statements are
+    ``body``: after the docstring and ``__future__`` imports, before the first leading ``import X``
+    that sorts after it, else after the last leading ``import X``, else first.  An insertion, so it
+    composes with other fixes of the file."""
     imp = cst.SimpleStatementLine([cst.Import([cst.ImportAlias(cst.Name("contextlib"))])])
-    body = list(new_body)
     i0 = 0
     if body and isinstance(body[0], cst.SimpleStatementLine) and len(body[0].body) == 1 and \
             isinstance(body[0].body[0], cst.Expr) and \
@@ -359,9 +359,11 @@ def _with_import(new_body: list) -> list:
         j += 1
     if at is None:
         at = after_plain if after_plain is not None else i0
-    if at == i0 and at < len(body):
+    if at >= len(body):
+        return Fix(body[-1], after=(imp.with_changes(leading_lines=(cst.EmptyLine(),)),))
+    nxt = body[at]
+    if at == i0:
         # first of the header: take the blank lines/comments above the statement it goes before
-        nxt = body[at]
         imp = imp.with_changes(leading_lines=nxt.leading_lines)
         if _import_key(nxt) is not None:
             gap: tuple = ()
@@ -369,11 +371,10 @@ def _with_import(new_body: list) -> list:
             gap = (cst.EmptyLine(), cst.EmptyLine())
         else:
             gap = (cst.EmptyLine(),)
-        body[at] = nxt.with_changes(leading_lines=gap)
-    elif at == i0 and at > 0:
-        imp = imp.with_changes(leading_lines=(cst.EmptyLine(),))
-    body.insert(at, imp)
-    return body
+        if at > 0 and not nxt.leading_lines:
+            imp = imp.with_changes(leading_lines=(cst.EmptyLine(),))
+        return Fix(nxt, before=(imp,), leading_lines=gap)
+    return Fix(nxt, before=(imp,))
 
 
 # ------------------------------------------------------------------------------ the fix
@@ -500,8 +501,7 @@ def _wrap(ctx, func, acquire_stmt, var, kind, allow_module_fix) -> Fix | None:
     new_block = block.with_changes(body=body[:start] + [with_stmt] + after, footer=footer)
     if not need_import:
         return Fix(block, new_block)
-    new_module = module.deep_replace(block, new_block)
-    return Fix(module, new_module.with_changes(body=_with_import(list(new_module.body))))
+    return Fix(block, new_block, also=(_import_edit(list(module.body)),))
 
 
 # ------------------------------------------------------------------------------ entry point for rules
@@ -534,15 +534,19 @@ def fix_for_call(ctx, call: cst.CSTNode, kind: R.Kind) -> Fix | None:
     if key in memo["by_call"]:
         return memo["by_call"][key]
     fix = None
-    if not memo["module_fix"]:
-        func, stmt = _enclosing(ctx.module, call)
-        if func is not None and stmt is not None and len(stmt.body) == 1 and \
-                isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is call and \
-                len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name):
-            fix = wrap_in_with(ctx, func, stmt, stmt.body[0].targets[0].target.value, kind,
-                               allow_module_fix=memo["issued"] == 0)
-            if fix is not None:
-                memo["issued"] += 1
-                memo["module_fix"] = isinstance(fix.old, cst.Module)
+    func, stmt = _enclosing(ctx.module, call)
+    if func is not None and stmt is not None and len(stmt.body) == 1 and \
+            isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is call and \
+            len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name):
+        # at most one fix per file adds `import contextlib`; the next --fix pass does the rest
+        fix = wrap_in_with(ctx, func, stmt, stmt.body[0].targets[0].target.value, kind,
+                           allow_module_fix=not memo["module_fix"])
+        claimed = memo.setdefault("blocks", set())
+        if fix is not None and id(fix.old) in claimed:
+            fix = None  # another fix already rewrites this block; the next --fix pass does this one
+        if fix is not None:
+            claimed.add(id(fix.old))
+            memo["issued"] += 1
+            memo["module_fix"] = memo["module_fix"] or bool(fix.also)
     memo["by_call"][key] = fix
     return fix

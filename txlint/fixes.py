@@ -11,21 +11,41 @@ import warnings
 import libcst as cst
 
 
-class _Replace(cst.CSTTransformer):
-    def __init__(self, mapping: dict[int, cst.CSTNode]):
+class _Apply(cst.CSTTransformer):
+    def __init__(self, fixes):
         super().__init__()
-        self.mapping = mapping
+        self.replace: dict[int, cst.CSTNode] = {}
+        self.around: dict[int, list] = {}
+        stack = list(fixes)
+        while stack:
+            fix = stack.pop()
+            stack.extend(fix.also)
+            if fix.new is not None:
+                self.replace[id(fix.old)] = fix.new
+            if fix.before or fix.after or fix.leading_lines is not None:
+                self.around.setdefault(id(fix.old), []).append(fix)
 
     def on_leave(self, original_node, updated_node):
-        new = self.mapping.get(id(original_node))
-        return new if new is not None else updated_node
+        node = self.replace.get(id(original_node), updated_node)
+        edits = self.around.get(id(original_node))
+        if not edits:
+            return node
+        before, after = [], []
+        for fix in edits:
+            before.extend(fix.before)
+            after.extend(fix.after)
+            if fix.leading_lines is not None:
+                node = node.with_changes(leading_lines=fix.leading_lines)
+        return cst.FlattenSentinel([*before, node, *after])
 
 
 def apply_fixes(module: cst.Module, fixes) -> str | None:
     """New source with every fix applied, or None when nothing changes or the result would not
     parse (a fix never writes a file that does not parse)."""
-    mapping = {id(f.old): f.new for f in fixes}
-    new_module = module.visit(_Replace(mapping))
+    try:
+        new_module = module.visit(_Apply(fixes))
+    except (cst.CSTValidationError, TypeError, ValueError, RecursionError):
+        return None
     code = new_module.code
     if code == module.code:
         return None
@@ -43,9 +63,9 @@ def unified_diff(path: str, old: str, new: str) -> str:
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
-def write_atomic(path: str, text: str, newline_source: bytes | None = None) -> None:
+def write_atomic(path: str, text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename,
-    keeping the file's mode; the encoding is UTF-8 (what the fixes' inputs were decoded from)."""
+    keeping the file's mode and its declared encoding."""
     directory = os.path.dirname(os.path.abspath(path))
     mode = None
     try:
@@ -54,7 +74,7 @@ def write_atomic(path: str, text: str, newline_source: bytes | None = None) -> N
         pass
     fd, tmp = tempfile.mkstemp(prefix=".txlint-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
             handle.write(text)
         if mode is not None:
             os.chmod(tmp, mode)
