@@ -505,3 +505,23 @@ def test_method_of_the_same_class_that_releases_its_argument():
                 conn = psycopg2.connect(dsn)  # expect: TXL201, TXL202
                 self._log(conn)
     """)
+
+
+def test_returning_a_cursor_hands_over_its_connection():
+    """redash's databricks runner: `connection = pyodbc.connect(...); return connection.cursor()`.
+    The caller owns the cursor and, through `cursor.connection`, the connection: not a leak here."""
+    from txlint.testing import analyze_project
+
+    text = (
+        "import pyodbc\n\n\n"
+        "def get_cursor(dsn):\n"
+        "    connection = pyodbc.connect(dsn, autocommit=True)\n"
+        "    return connection.cursor()\n\n\n"
+        "def leaks(dsn):\n"
+        "    connection = pyodbc.connect(dsn)\n"
+        "    cursor = connection.cursor()\n"
+        "    return cursor.fetchall()\n"
+    )
+    result = analyze_project({"m.py": text}, "m.py")
+    assert {(d.line, d.code) for d in result.diagnostics} == {
+        (10, "TXL201"), (10, "TXL202"), (11, "TXL201"), (11, "TXL202")}

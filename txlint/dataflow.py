@@ -413,6 +413,15 @@ class FunctionFlow(Walker):
                         todo.add(other.rid)
 
     def _escape(self, s: St, rids) -> None:
+        # what escapes keeps what it came from alive and reachable (a returned cursor carries its
+        # connection as `cursor.connection`): ownership of the parents goes with it
+        rids = set(rids)
+        todo = list(rids)
+        while todo:
+            parent = self.recs[todo.pop()].parent
+            if parent is not None and parent not in rids:
+                rids.add(parent)
+                todo.append(parent)
         self.escaped.update(rids)
         self._drop(s, rids)
 
