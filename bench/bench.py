@@ -59,7 +59,16 @@ def main() -> int:
     base = args.txlint.split()
     files, loc = count_loc(path)
     print(f"corpus: {path}: {files} Python files, {loc} lines")
-    cache = os.path.join(path, ".txlint_cache")
+    # txlint keeps its cache at the project root: the nearest folder above PATH holding .git,
+    # pyproject.toml, setup.py or setup.cfg (else PATH itself)
+    root = path
+    while not any(os.path.exists(os.path.join(root, m)) for m in (".git", "pyproject.toml", "setup.py", "setup.cfg")):
+        parent = os.path.dirname(root)
+        if parent == root:
+            root = path
+            break
+        root = parent
+    cache = os.path.join(root, ".txlint_cache")
     small = args.small
     if not small:
         small = os.path.join(os.environ.get("TMPDIR", "/tmp"), "txlint_bench_small.py")

@@ -21,6 +21,28 @@ TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
        "# For information about cache directory tags see https://bford.info/cachedir/\n")
 
 
+_CODE_STAMP: str | None = None
+
+
+def code_stamp() -> str:
+    """Size and mtime of txlint's own modules and rules: a development checkout or an upgrade
+    that keeps the version number still never reuses results of other code."""
+    global _CODE_STAMP
+    if _CODE_STAMP is None:
+        import txlint
+        import txlint.rules
+
+        parts = []
+        for folder in {os.path.dirname(txlint.__file__), *txlint.rules.__path__}:
+            for root, _, names in os.walk(folder):
+                for name in sorted(names):
+                    if name.endswith(".py"):
+                        st = os.stat(os.path.join(root, name))
+                        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+        _CODE_STAMP = hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
+    return _CODE_STAMP
+
+
 def file_stamp(path: str) -> list:
     try:
         st = os.stat(path)
@@ -38,7 +60,7 @@ class Cache:
 
     def key(self, path: str, data: bytes) -> str:
         h = hashlib.sha256()
-        for part in (__version__, self.config, os.path.abspath(path)):
+        for part in (__version__, code_stamp(), self.config, os.path.abspath(path)):
             h.update(part.encode("utf-8", "surrogatepass") + b"\0")
         h.update(data)
         return h.hexdigest()
