@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from txlint.names import module_statements
 from txlint.walk import children, walk, walk_type
 
 from txlint.context import FileContext, Fix
@@ -335,32 +336,14 @@ def _url_factory_driver(node: object) -> object:
 def _top_level_assignments(tree: ast.Module | None) -> dict[str, list[ast.AST]]:
     """name -> every value assigned to it at import time (``if``/``try``/``with`` included)."""
     out: dict[str, list[ast.AST]] = {}
-
-    def visit(body: list[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        out.setdefault(target.id, []).append(stmt.value)
-            elif isinstance(stmt, ast.If):
-                test = stmt.test
-                if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"):
-                    visit(stmt.orelse)
-                    continue
-                visit(stmt.body)
-                visit(stmt.orelse)
-            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-                visit(stmt.body)
-                for handler in stmt.handlers:
-                    visit(handler.body)
-                visit(stmt.orelse)
-                visit(stmt.finalbody)
-            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-                visit(stmt.body)
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                out.setdefault(stmt.name, []).append(stmt)
-    visit(tree.body if tree is not None else [])
+    for stmt in module_statements(tree.body if tree is not None else []):
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    out.setdefault(target.id, []).append(stmt.value)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.setdefault(stmt.name, []).append(stmt)
     return out
 
 

@@ -98,6 +98,27 @@ def _is_main_guard(test: ast.AST) -> bool:
     )
 
 
+def module_statements(body: list[ast.stmt]):
+    """The statements that run at import time, in order: into ``if``/``try``/``with`` blocks, but
+    not into the body of an ``if __name__ == "__main__":`` guard (its ``else`` does run)."""
+    stack = [iter(body)]
+    while stack:
+        stmt = next(stack[-1], None)
+        if stmt is None:
+            stack.pop()
+            continue
+        if isinstance(stmt, ast.If):
+            blocks = [stmt.orelse] if _is_main_guard(stmt.test) else [stmt.body, stmt.orelse]
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            blocks = [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            blocks = [stmt.body]
+        else:
+            yield stmt
+            continue
+        stack.extend(iter(b) for b in reversed(blocks))
+
+
 def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, path: str = "") -> ModuleSymbols:
     """Read a module's top-level bindings (into ``try``/``if`` blocks, not ``__main__`` guards)."""
     syms = ModuleSymbols(module=module, path=path, is_package=is_package)
@@ -107,61 +128,45 @@ def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, pa
         if ref and name not in b:  # first binding wins (try/except ImportError fallbacks)
             b[name] = ref
 
-    def visit(body: list[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, ast.Import):
-                for alias in stmt.names:
-                    if alias.asname:
-                        bind(alias.asname, alias.name)
-                    else:
-                        top = alias.name.split(".")[0]
-                        bind(top, top)
-            elif isinstance(stmt, ast.ImportFrom):
-                base = _resolve_relative(module, is_package, stmt.level, stmt.module)
-                for alias in stmt.names:
-                    if alias.name == "*":
-                        continue
-                    bind(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                syms.functions.setdefault(stmt.name, stmt)
-                bind(stmt.name, f"{module}.{stmt.name}" if module else stmt.name)
-            elif isinstance(stmt, ast.ClassDef):
-                syms.classes.setdefault(stmt.name, stmt)
-                bind(stmt.name, f"{module}.{stmt.name}" if module else stmt.name)
-            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                value = stmt.value
-                if value is None:
+    for stmt in module_statements(tree.body):
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    bind(alias.asname, alias.name)
+                else:
+                    top = alias.name.split(".")[0]
+                    bind(top, top)
+        elif isinstance(stmt, ast.ImportFrom):
+            base = _resolve_relative(module, is_package, stmt.level, stmt.module)
+            for alias in stmt.names:
+                if alias.name == "*":
                     continue
-                for target in targets:
-                    if not isinstance(target, ast.Name):
-                        continue
-                    if isinstance(value, (ast.Call, ast.Name, ast.Attribute)):
-                        ref = _ast_dotted(value, b)
-                        if ref and not ref.startswith("<local>."):
-                            bind(target.id, ref)
-                        elif isinstance(value, ast.Call):
-                            # a call of something unknown still makes a value of this module
-                            bind(target.id, f"{module}.{target.id}" if module else target.id)
-                        if isinstance(value, ast.Call):
-                            syms.calls.setdefault(target.id, value)
-                    elif isinstance(value, (ast.Dict, ast.Constant, ast.JoinedStr, ast.List, ast.Tuple)):
-                        syms.literals.setdefault(target.id, value)
-            elif isinstance(stmt, ast.If):
-                if _is_main_guard(stmt.test):
+                bind(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            syms.functions.setdefault(stmt.name, stmt)
+            bind(stmt.name, f"{module}.{stmt.name}" if module else stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            syms.classes.setdefault(stmt.name, stmt)
+            bind(stmt.name, f"{module}.{stmt.name}" if module else stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            if value is None:
+                continue
+            for target in targets:
+                if not isinstance(target, ast.Name):
                     continue
-                visit(stmt.body)
-                visit(stmt.orelse)
-            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-                visit(stmt.body)
-                for handler in stmt.handlers:
-                    visit(handler.body)
-                visit(stmt.orelse)
-                visit(stmt.finalbody)
-            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-                visit(stmt.body)
-
-    visit(tree.body)
+                if isinstance(value, (ast.Call, ast.Name, ast.Attribute)):
+                    ref = _ast_dotted(value, b)
+                    if ref and not ref.startswith("<local>."):
+                        bind(target.id, ref)
+                    elif isinstance(value, ast.Call):
+                        # a call of something unknown still makes a value of this module
+                        bind(target.id, f"{module}.{target.id}" if module else target.id)
+                    if isinstance(value, ast.Call):
+                        syms.calls.setdefault(target.id, value)
+                elif isinstance(value, (ast.Dict, ast.Constant, ast.JoinedStr, ast.List, ast.Tuple)):
+                    syms.literals.setdefault(target.id, value)
     return syms
 
 
