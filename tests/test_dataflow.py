@@ -525,3 +525,21 @@ def test_returning_a_cursor_hands_over_its_connection():
     result = analyze_project({"m.py": text}, "m.py")
     assert {(d.line, d.code) for d in result.diagnostics} == {
         (10, "TXL201"), (10, "TXL202"), (11, "TXL201"), (11, "TXL202")}
+
+
+def test_a_connection_that_wraps_a_handed_dbapi_connection_is_borrowed():
+    """SQLAlchemy's own engine/create.py: `Connection(engine, connection=_AdhocProxiedConnection(
+    dbapi_connection, record))` inside a pool event wraps the pool's connection; not a leak."""
+    from txlint.testing import analyze_project
+
+    text = (
+        "from sqlalchemy.engine import Connection\n\n\n"
+        "def first_connect(engine, dbapi_connection, record):\n"
+        "    c = Connection(engine, connection=dbapi_connection)\n"
+        "    engine.dialect.initialize(c)\n\n\n"
+        "def owns(engine):\n"
+        "    c = Connection(engine)\n"
+        "    c.exec_driver_sql('SELECT 1')\n"
+    )
+    result = analyze_project({"m.py": text}, "m.py")
+    assert {(d.line, d.code) for d in result.diagnostics} == {(10, "TXL201"), (10, "TXL202")}

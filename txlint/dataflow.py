@@ -250,6 +250,9 @@ class FunctionFlow(Walker):
         fref = self.ref_of(f)
         if fref and self.table.functions.get(fref, ("",))[0] == "borrow":
             return None
+        wrapped = R.WRAPPING_KEYWORDS.get(fref or "")
+        if wrapped and any(a.keyword is not None and a.keyword.value == wrapped for a in call.args):
+            return None  # wraps a connection it was handed: borrowed, not acquired
         if isinstance(f, cst.Attribute):
             rk = self.kind_of(f.value)
             if rk is not None and f.attr.value in rk.borrowed:

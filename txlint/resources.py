@@ -308,6 +308,14 @@ OBJECTS: dict[str, str] = {
     "django.db.connections": "django.connections",
 }
 
+#: constructors that only wrap a connection they are handed (keyword -> the wrapped connection):
+#: `Connection(engine, connection=dbapi_conn)` borrows, it does not acquire
+WRAPPING_KEYWORDS: dict[str, str] = {
+    "sqlalchemy.Connection": "connection",
+    "sqlalchemy.engine.Connection": "connection",
+    "sqlalchemy.engine.base.Connection": "connection",
+}
+
 #: module-level functions with effects that are not tied to one object:
 #: name -> (effect, key, condition). Effects: "tx-begin", "tx-end", "borrow".
 #: ``condition`` is "arg0-false" / "arg0-true" / "" (always).
