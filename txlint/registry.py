@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from textwrap import dedent as _dedent
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
@@ -19,6 +20,10 @@ PYTHON = "python"
 CONFIG_KINDS = ("supervisord", "systemd", "compose", "kubernetes")
 
 
+def _clean(text: str) -> str:
+    return _dedent(text).lstrip("\n")
+
+
 @dataclass(frozen=True)
 class Example:
     """Code a rule must (INVALID) or must not (VALID) report.
@@ -27,37 +32,40 @@ class Example:
     project; the first file is the one checked unless ``check`` names another).  Expected findings
     are marked inline with ``# expect: TXL101`` (several codes comma-separated) on the reported
     line; for non-Python files the marker is ``# expect: TXL501`` too (both formats allow ``#``).
+    Texts are written indented in the rule modules and dedented only when an example is used, so
+    that importing the rules (every run's start-up) does not pay for hundreds of examples.
     """
 
-    source: str = ""
-    files: tuple[tuple[str, str], ...] = ()
+    raw_source: str = ""
+    raw_files: tuple[tuple[str, str], ...] = ()
     check: str = ""
     filename: str = "example.py"
     note: str = ""
 
+    @property
+    def source(self) -> str:
+        return _clean(self.raw_source)
+
+    @property
+    def files(self) -> tuple[tuple[str, str], ...]:
+        return tuple((path, _clean(text)) for path, text in self.raw_files)
+
     def project(self) -> dict[str, str]:
-        if self.files:
+        if self.raw_files:
             return dict(self.files)
         return {self.filename: self.source}
 
     def checked_path(self) -> str:
         if self.check:
             return self.check
-        return next(iter(self.project()))
+        return self.raw_files[0][0] if self.raw_files else self.filename
 
 
 def ex(source: str = "", *, files: dict[str, str] | None = None, check: str = "",
        filename: str = "example.py", note: str = "") -> Example:
-    """Shorthand to build an :class:`Example` (dedents ``source``)."""
-    import textwrap
-
-    return Example(
-        source=textwrap.dedent(source).lstrip("\n"),
-        files=tuple((k, textwrap.dedent(v).lstrip("\n")) for k, v in (files or {}).items()),
-        check=check,
-        filename=filename,
-        note=note,
-    )
+    """Shorthand to build an :class:`Example` (``source`` and ``files`` are dedented on use)."""
+    return Example(raw_source=source, raw_files=tuple((files or {}).items()), check=check,
+                   filename=filename, note=note)
 
 
 class Rule:
