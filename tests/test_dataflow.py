@@ -543,3 +543,26 @@ def test_a_connection_that_wraps_a_handed_dbapi_connection_is_borrowed():
     )
     result = analyze_project({"m.py": text}, "m.py")
     assert {(d.line, d.code) for d in result.diagnostics} == {(10, "TXL201"), (10, "TXL202")}
+
+
+def test_get_transaction_returns_a_handle_that_ends_it():
+    """SQLAlchemy's test_transaction.py: `s.begin(); tran = s.get_transaction(); ...; tran.close()`."""
+    from txlint.testing import analyze_project
+
+    text = (
+        "from sqlalchemy.orm import Session\n\n\n"
+        "def flush_keeps_transaction(session: Session, user):\n"
+        "    session.begin()\n"
+        "    tran = session.get_transaction()\n"
+        "    session.add(user)\n"
+        "    session.flush()\n"
+        "    tran.close()\n\n\n"
+        "def forgets(session: Session, user):\n"
+        "    session.begin()\n"
+        "    tran = session.get_transaction()\n"
+        "    session.add(user)\n"
+        "    return tran is not None\n"
+    )
+    result = analyze_project({"m.py": text}, "m.py")
+    # the handle ends it on the normal path; an exception from add()/flush() still leaves it open
+    assert {(d.line, d.code) for d in result.diagnostics} == {(5, "TXL102"), (13, "TXL101"), (13, "TXL102")}

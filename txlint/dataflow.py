@@ -627,6 +627,9 @@ class FunctionFlow(Walker):
                 for rec in self.recs:
                     if rec.registry == recv_key:
                         self._close(s, {rec.rid})
+            if rk is not None and m in rk.current_tx:
+                # session.get_transaction(): a handle on the transaction open on it, if any
+                return frozenset(r for r in s.vars.get(recv_key, ()) if self.recs[r].cat == "tx")
             if rk is not None:
                 sql = string_value(call.args[0].value) if call.args and m in rk.sql_methods else None
                 if m in rk.tx_begin or (sql is not None and R.SQL_BEGIN.match(sql)):

@@ -59,6 +59,7 @@ class Kind:
     release_args: dict[str, int] = field(default_factory=dict)  # pool.putconn(conn): releases arg 0
     closes_children: bool = False               # closing it closes what came from it (cursors)
     borrowed: frozenset[str] = frozenset()      # methods returning objects owned by someone else
+    current_tx: frozenset[str] = frozenset()    # methods returning the transaction open on it
     server_side: bool = False                   # holds a server connection while open (TXL401/403)
 
 
@@ -129,7 +130,7 @@ _kind("sa.connection", CONNECTION, "SQLAlchemy Connection", resource=True, serve
       methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "begin_twophase": "sa.transaction"},
       closers=frozenset({"close", "invalidate"}), tx_begin=frozenset({"begin", "begin_nested", "begin_twophase"}),
       tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute", "exec_driver_sql"}),
-      with_exit=EXIT_CLOSE)
+      with_exit=EXIT_CLOSE, current_tx=frozenset({"get_transaction", "get_nested_transaction"}))
 _kind("sa.engine", ENGINE, "SQLAlchemy Engine", lazy=True,
       methods={"connect": "sa.connection", "raw_connection": "dbapi.connection"},
       cm_methods={"begin": ("sa.connection", EXIT_CLOSE), "connect": ("sa.connection", EXIT_CLOSE)})
@@ -137,7 +138,8 @@ _kind("sa.session", SESSION, "SQLAlchemy Session", resource=True,
       methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "connection": "sa.connection"},
       closers=frozenset({"close"}), tx_begin=frozenset({"begin", "begin_nested"}),
       tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute"}),
-      with_exit=EXIT_CLOSE, borrowed=frozenset({"connection", "get_bind"}), closes_children=True)
+      with_exit=EXIT_CLOSE, borrowed=frozenset({"connection", "get_bind"}), closes_children=True,
+      current_tx=frozenset({"get_transaction", "get_nested_transaction"}))
 _kind("sa.session-factory", SESSION_FACTORY, "SQLAlchemy sessionmaker", lazy=True,
       call_returns="sa.session", cm_methods={"begin": ("sa.session", EXIT_CLOSE)})
 # a scoped_session registry: calling it gives the thread's session, remove() closes it
@@ -146,7 +148,8 @@ _kind("sa.scoped-session", SCOPED_REGISTRY, "scoped session", lazy=True,
       methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "connection": "sa.connection"},
       closers=frozenset({"remove", "close"}), tx_begin=frozenset({"begin", "begin_nested"}),
       tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute"}),
-      borrowed=frozenset({"connection", "get_bind"}))
+      borrowed=frozenset({"connection", "get_bind"}),
+      current_tx=frozenset({"get_transaction", "get_nested_transaction"}))
 _kind("sa.scoped-member", SESSION, "scoped session", base="sa.session")
 _kind("fsa.extension", EXTENSION, "Flask-SQLAlchemy extension", lazy=True,
       attrs={"session": "sa.scoped-session", "engine": "sa.engine"},
