@@ -566,3 +566,20 @@ def test_get_transaction_returns_a_handle_that_ends_it():
     result = analyze_project({"m.py": text}, "m.py")
     # the handle ends it on the normal path; an exception from add()/flush() still leaves it open
     assert {(d.line, d.code) for d in result.diagnostics} == {(5, "TXL102"), (13, "TXL101"), (13, "TXL102")}
+
+
+def test_a_method_chosen_at_run_time_may_end_the_transaction():
+    """SQLAlchemy's test_session.py: `s.begin(); ...; getattr(s, op)()` with op = "commit" etc."""
+    from txlint.testing import analyze_project
+
+    text = (
+        "from sqlalchemy.orm import Session\n\n\n"
+        "def finish(session: Session, op):\n"
+        "    session.begin()\n"
+        "    getattr(session, op)()\n\n\n"
+        "def literal_name(session: Session):\n"
+        "    session.begin()\n"
+        "    getattr(session, 'flush')()\n"
+    )
+    result = analyze_project({"m.py": text}, "m.py")
+    assert {(d.line, d.code) for d in result.diagnostics} == {(10, "TXL101"), (10, "TXL102")}

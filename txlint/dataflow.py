@@ -537,6 +537,11 @@ class FunctionFlow(Walker):
 
     def call(self, call: cst.Call, s: St, stmt) -> frozenset:
         f = call.func
+        if isinstance(f, cst.Call) and isinstance(f.func, cst.Name) and f.func.value == "getattr" \
+                and len(f.args) >= 2 and isinstance(f.args[0].value, cst.Name) \
+                and string_value(f.args[1].value) is None and "getattr" not in self.locals:
+            # getattr(conn, name)(): a method chosen at run time may close or end it
+            self._escape(s, s.vars.get(f.args[0].value.value, frozenset()))
         # arguments first
         arg_vals = []
         for arg in call.args:
