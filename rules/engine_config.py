@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from txlint.names import module_statements
+from txlint.names import dotted_name, module_statements
 from txlint.walk import children, walk, walk_type
 
 from txlint.context import FileContext, Fix
@@ -487,14 +487,7 @@ def _from_config_keys(ctx: FileContext, call: cst.Call) -> dict[str, object] | N
 
 
 def _display(call: cst.Call) -> str:
-    func = call.func
-    parts = []
-    while isinstance(func, cst.Attribute):
-        parts.append(func.attr.value)
-        func = func.value
-    if isinstance(func, cst.Name):
-        parts.append(func.value)
-    return ".".join(reversed(parts)) or "create_engine"
+    return dotted_name(call.func) or "create_engine"
 
 
 @register

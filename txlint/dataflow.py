@@ -20,6 +20,7 @@ import libcst as cst
 
 from txlint import resources as R
 from txlint.cfg import GiveUp, Out, Walker
+from txlint.names import dotted_name as dotted_key
 from txlint.summaries import method_summary, summary_for
 
 MAX_TRACE = 10
@@ -66,15 +67,6 @@ class St:
         return St(dict(self.vars), dict(self.open))
 
 
-def dotted_key(node: cst.CSTNode) -> Optional[str]:
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
 
 
 def base_name(node: cst.CSTNode) -> Optional[str]:

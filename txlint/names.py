@@ -225,6 +225,18 @@ class ProjectModules:
             self._cache[syms.module] = syms
 
 
+def dotted_name(node: cst.CSTNode) -> str | None:
+    """``a.b.c`` of a libcst Name/Attribute chain as written (no resolution); None otherwise."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
 def cst_dotted(node: cst.CSTNode, lookup: Callable[[str], str | None]) -> str | None:
     """Ref of a libcst expression: names via ``lookup``, attributes and calls appended."""
     suffix: list[str] = []
