@@ -488,7 +488,11 @@ shutdown is bounded at all.
 
     # ---- shared message --------------------------------------------------------------
     def _judge(self, ctx, worker: Worker, where: tuple[int, int], manager: str, setting: str,
-               stop: float, configured: str | None, default: float, suggest: str) -> None:
+               default: float, suggest: str, configured: str | None = None, stop: float | None = None) -> None:
+        """Report when the stop time -- ``stop`` as configured, else the manager's ``default`` -- is
+        shorter than a warm shutdown of ``worker`` needs."""
+        if configured is None:
+            stop = default
         need = _need(ctx, worker)
         if stop >= need.seconds:
             return
@@ -517,13 +521,13 @@ shutdown is bounded at all.
             header = (section.line, 1)
             wait = section.last("stopwaitsecs")
             if wait is None:
-                self._judge(ctx, worker, header, "supervisord", "stopwaitsecs", SUPERVISORD_DEFAULT, None,
-                            SUPERVISORD_DEFAULT, "stopwaitsecs={}")
+                self._judge(ctx, worker, header, "supervisord", "stopwaitsecs", SUPERVISORD_DEFAULT,
+                            "stopwaitsecs={}")
             else:
                 seconds = _seconds_int(wait.value)
                 if seconds is not None:
-                    self._judge(ctx, worker, (wait.line, 1), "supervisord", "stopwaitsecs", seconds, wait.value,
-                                SUPERVISORD_DEFAULT, "stopwaitsecs={}")
+                    self._judge(ctx, worker, (wait.line, 1), "supervisord", "stopwaitsecs", SUPERVISORD_DEFAULT,
+                                "stopwaitsecs={}", wait.value, seconds)
             if worker.pool == "prefork":
                 self._process_group(ctx, section, header)
 
@@ -574,16 +578,16 @@ shutdown is bounded at all.
                 if candidate.key in ("timeoutstopsec", "timeoutsec"):
                     entry = candidate  # the last one of either wins
             if entry is None:
-                self._judge(ctx, worker, (section.line, 1), "systemd", "TimeoutStopSec", SYSTEMD_DEFAULT, None,
-                            SYSTEMD_DEFAULT, "TimeoutStopSec={}")
+                self._judge(ctx, worker, (section.line, 1), "systemd", "TimeoutStopSec", SYSTEMD_DEFAULT,
+                            "TimeoutStopSec={}")
                 continue
             value = _inline_value(entry.value)
             seconds = systemd_timespan(value)
             if seconds is None:
                 continue
             setting = "TimeoutStopSec" if entry.key == "timeoutstopsec" else "TimeoutSec"
-            self._judge(ctx, worker, (entry.line, 1), "systemd", setting, seconds, value, SYSTEMD_DEFAULT,
-                        "TimeoutStopSec={}")
+            self._judge(ctx, worker, (entry.line, 1), "systemd", setting, SYSTEMD_DEFAULT, "TimeoutStopSec={}",
+                        value, seconds)
 
     # ---- Docker Compose ---------------------------------------------------------------
     def _compose(self, ctx) -> None:
@@ -596,17 +600,15 @@ shutdown is bounded at all.
                     continue
                 pair = _items(service).get("stop_grace_period")
                 if pair is None:
-                    self._judge(ctx, worker, (key_node.start_mark.line + 1, key_node.start_mark.column + 1),
-                                "Docker Compose", "stop_grace_period", COMPOSE_DEFAULT, None, COMPOSE_DEFAULT,
-                                "stop_grace_period: {}s")
+                    self._judge(ctx, worker, _mark(key_node), "Docker Compose", "stop_grace_period",
+                                COMPOSE_DEFAULT, "stop_grace_period: {}s")
                     continue
                 raw = _scalar(pair[1])
                 seconds = compose_duration(raw) if raw is not None else None
                 if seconds is None:
                     continue
-                self._judge(ctx, worker, (pair[0].start_mark.line + 1, pair[0].start_mark.column + 1),
-                            "Docker Compose", "stop_grace_period", seconds, raw, COMPOSE_DEFAULT,
-                            "stop_grace_period: {}s")
+                self._judge(ctx, worker, _mark(pair[0]), "Docker Compose", "stop_grace_period", COMPOSE_DEFAULT,
+                            "stop_grace_period: {}s", raw, seconds)
 
     # ---- Kubernetes -------------------------------------------------------------------
     def _kubernetes(self, ctx) -> None:
@@ -623,17 +625,20 @@ shutdown is bounded at all.
                     continue
                 pair = _items(pod_spec).get("terminationGracePeriodSeconds")
                 if pair is None:
-                    self._judge(ctx, worker, (spec_key.start_mark.line + 1, spec_key.start_mark.column + 1),
-                                "Kubernetes", "terminationGracePeriodSeconds", KUBERNETES_DEFAULT, None,
+                    self._judge(ctx, worker, _mark(spec_key), "Kubernetes", "terminationGracePeriodSeconds",
                                 KUBERNETES_DEFAULT, "terminationGracePeriodSeconds: {}")
                     continue
                 raw = _scalar(pair[1])
                 seconds = _seconds_int(raw) if raw is not None else None
                 if seconds is None:
                     continue
-                self._judge(ctx, worker, (pair[0].start_mark.line + 1, pair[0].start_mark.column + 1),
-                            "Kubernetes", "terminationGracePeriodSeconds", seconds, raw, KUBERNETES_DEFAULT,
-                            "terminationGracePeriodSeconds: {}")
+                self._judge(ctx, worker, _mark(pair[0]), "Kubernetes", "terminationGracePeriodSeconds",
+                            KUBERNETES_DEFAULT, "terminationGracePeriodSeconds: {}", raw, seconds)
+
+
+def _mark(node) -> tuple[int, int]:
+    """1-based (line, column) where a YAML node starts."""
+    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _line_end(ctx, where: tuple[int, int]) -> tuple[int, int]:
