@@ -6,6 +6,7 @@ import ast
 import os
 
 from txlint import index as X
+from txlint.messages import clip, fit
 from txlint.registry import Rule, register
 
 from txlint.rules._celery_examples import INVALID_301, VALID_301
@@ -277,12 +278,8 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
         exit_where, exit_note = _exit_note(fn, use, session_label)
         trace.append((exit_where, exit_note))
         kind = "class-based task" if task.cls is not None else "Celery task"
-        message = (
-            f"{kind} `{task.name}` uses {session_label} and nothing removes it when the task ends: each worker "
-            f"process keeps that session and its connection for days, the server drops the idle connection "
-            f"overnight (MySQL wait_timeout) and the first query each morning fails; add a task_postrun handler "
-            f"that calls {session_label}.remove(), or wrap the body in try/finally: {session_label}.remove()"
-        )
+        message = fit(f"{kind} `{clip(task.name, 40)}` uses {clip(session_label, 30)} and nothing removes it "
+                      f"when the task ends")
         head = ("async def " if isinstance(fn, ast.AsyncFunctionDef) else "def ") + fn.name
         ctx.report(self.code, (fn.lineno, fn.col_offset + 1), message, trace=trace,
                    end=(fn.lineno, fn.col_offset + 1 + len(head)))

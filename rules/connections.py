@@ -17,18 +17,10 @@ def marked(example, code: str) -> bool:
 
 
 
-def _advice(finding) -> str:
-    cat = finding.rec.kind.category
-    label = finding.rec.kind.label
-    if "SQLAlchemy" in label and cat == "session":
-        return "use `with Session() as session:` or close it in a finally block"
-    if "SQLAlchemy" in label:
-        return "use `with engine.connect() as conn:` or close it in a finally block"
-    if finding.rec.closer not in ("close()",):
-        return f"call {finding.rec.closer} in a finally block or use the pool's context manager"
-    if "asyncpg" in label or "aiomysql" in label:
-        return "close it in a finally block or use `async with`"
-    return "close it in a finally block or use contextlib.closing()"
+def _not_released(finding) -> str:
+    """``is not closed`` or, for resources given back another way, ``is not released with putconn()``."""
+    closer = finding.rec.closer
+    return "is not closed" if closer == "close()" else f"is not released with {closer}"
 
 
 from txlint.fix_with import fix_for_call  # noqa: E402
@@ -38,11 +30,7 @@ def _report(ctx, code: str) -> None:
     for f in path_findings(ctx):
         if f.code != code:
             continue
-        what = f"{f.rec.kind.label} opened here"
-        if f.normal:
-            msg = f"{what} is not closed on every path ({why(ctx, f)}); {_advice(f)}"
-        else:
-            msg = f"{what} is not closed when an exception propagates ({why(ctx, f)}); {_advice(f)}"
+        msg = f"{f.rec.kind.label} {_not_released(f)} {why(ctx, f)}"
         ctx.report(code, f.node, msg, trace=trace_steps(ctx, f), fix=fix_for_call(ctx, f.node, f.rec.kind))
 
 

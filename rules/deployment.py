@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Iterator
 
+from txlint.messages import clip, fit
 from txlint.registry import Rule, ex, register
 from txlint.source import SourceError
 
@@ -381,15 +382,11 @@ def _need(ctx, worker: Worker) -> _Need:
         touched.update(scanned_paths(root))
     best: _Need | None = None
     if found is not None:
-        best = _Need(found[0], f"the longest hard time limit a task of this project can run "
-                               f"({found[1]})")
+        best = _Need(found[0], found[1])
     if worker.time_limit is not None and (best is None or worker.time_limit > best.seconds):
-        best = _Need(worker.time_limit, f"the hard time limit the worker command sets "
-                                        f"(--time-limit={_whole(worker.time_limit)})")
+        best = _Need(worker.time_limit, f"--time-limit={_whole(worker.time_limit)} on the worker command")
     if best is None:
-        best = _Need(DEFAULT_NEED, "no task time limit is set in the project (time_limit= / task_time_limit), "
-                                   "so a task may run for any length of time, and 600 s is what Celery's own "
-                                   "supervisord example allows")
+        best = _Need(DEFAULT_NEED, "no task time limit is set")
     return best
 
 
@@ -497,15 +494,16 @@ shutdown is bounded at all.
         if stop >= need.seconds:
             return
         sep = ": " if manager in ("Docker Compose", "Kubernetes") else "="
-        given = f"{setting}{sep}{configured}" if configured is not None else \
-            f"{setting} is not set, and its default is {_fmt(default)}"
+        if configured is not None:
+            head = f"`{setting}{sep}{clip(configured, 20)}` gives the Celery worker {_fmt(stop)} to stop"
+        else:
+            head = f"{manager} gives the Celery worker {_fmt(stop)} to stop (`{setting}` not set)"
         target = _whole(need.seconds) + (60 if need.seconds >= 600 else 10)
         ctx.report(self.code, where,
-                   f"{manager} gives this Celery worker {_fmt(stop)} to stop ({given}), but a warm shutdown "
-                   f"waits for the running tasks, which can take {_fmt(need.seconds)}: {need.why}; "
-                   f"after {_fmt(stop)} {manager} sends SIGKILL and a task still running is killed mid-way "
-                   f"(lost, or with acks_late re-run from the start); set {suggest.format(target)} "
-                   f"(at least {_whole(need.seconds)})", end=_line_end(ctx, where))
+                   fit(f"{head} but a task can run {_fmt(need.seconds)}", f" ({clip(need.why, 60)})"),
+                   end=_line_end(ctx, where),
+                   trace=[(where, f"SIGKILL after {_fmt(stop)}; {suggest.format(target)} lets running tasks "
+                                  f"finish ({need.why})")])
 
     # ---- supervisord -----------------------------------------------------------------
     def _supervisord(self, ctx) -> None:
@@ -550,11 +548,8 @@ shutdown is bounded at all.
             (key,) = values
             other = "killasgroup" if key == "stopasgroup" else "stopasgroup"
             which = f"{key} is false and {other} is not set"
-        ctx.report(self.code, header,
-                   f"this Celery worker runs a prefork pool but {which}: supervisord signals only the main "
-                   f"process, and when it kills the worker after stopwaitsecs the pool's child processes are "
-                   f"orphaned and keep running (still holding their tasks and database connections); set "
-                   f"stopasgroup=true (which implies killasgroup=true)", end=_line_end(ctx, header))
+        ctx.report(self.code, header, f"this Celery worker's prefork children are orphaned on stop because {which}",
+                   end=_line_end(ctx, header))
 
     # ---- systemd ----------------------------------------------------------------------
     def _systemd(self, ctx) -> None:

@@ -17,6 +17,7 @@ from txlint.names import dotted_name, module_statements
 from txlint.walk import children, walk, walk_type
 
 from txlint.context import FileContext, Fix
+from txlint.messages import clip, first_fit
 from txlint.registry import Rule, ex, register
 from txlint.resources import EMBEDDED_DIALECTS, ENGINE_EXEMPT_POOLS
 
@@ -828,12 +829,6 @@ already set `pool_pre_ping`.
             what = "sets `pool_recycle=-1` (never recycle) and no `pool_pre_ping=True`"
         else:
             what = "sets neither `pool_pre_ping=True` nor `pool_recycle`"
-        url_note = "a server database" if embedded is False else "a URL not known to be SQLite (so a server database)"
-        message = (
-            f"`{name}(...)` for {url_note} {what}: its pool keeps idle connections for the life of the "
-            "process, the server closes them after its idle timeout (MySQL `wait_timeout`, 8 h by default; "
-            "firewalls and load balancers sooner), and the next checkout fails with \"MySQL server has gone "
-            "away\" / \"server closed the connection unexpectedly\"; add `pool_pre_ping=True` (or "
-            "`pool_recycle=<seconds below the server's idle timeout>`)"
-        )
+        url_note = "a server database" if embedded is False else "a URL not known to be SQLite"
+        message = first_fit(f"`{name}(...)` for {url_note} {what}", f"`{clip(name, 40)}(...)` {what}")
         ctx.report(self.code, call, message, fix=fix)

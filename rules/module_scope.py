@@ -16,6 +16,7 @@ import libcst as cst
 from txlint.walk import children
 
 from txlint.context import FileContext, Fix
+from txlint.messages import first_fit
 from txlint.registry import Rule, ex, register
 from txlint.resources import (
     CONNECTION,
@@ -226,36 +227,6 @@ def _source(ctx: FileContext, node: cst.Call, limit: int = 60) -> str:
         return text
     func = " ".join(ctx.module.code_for_node(node.func).split())
     return func + "(...)" if len(func) <= limit else "..." + func[-limit:] + "(...)"
-
-
-_WHY_SERVER = (
-    "the server closes it once it has been idle longer than its timeout (MySQL `wait_timeout`, 8 h by "
-    "default; PostgreSQL/PgBouncer idle timeouts, firewalls and load balancers sooner) and the next query "
-    "fails with \"MySQL server has gone away\" / \"server closed the connection unexpectedly\"; it is also "
-    "shared by every thread and by forked worker processes"
-)
-_WHY_SESSION = (
-    "from its first query until commit/rollback/close the session holds a pooled connection, so it sits idle "
-    "inside a transaction between requests until the server's idle timeout (MySQL `wait_timeout`, 8 h by "
-    "default; PgBouncer, firewalls and load balancers sooner) kills it and the next query fails with "
-    "\"MySQL server has gone away\" / \"server closed the connection unexpectedly\"; one failed "
-    "transaction poisons every later request, and the session is shared by every thread and forked worker"
-)
-_WHY_CURSOR = (
-    "it keeps its connection open and in use for as long as it lives, until the server's idle timeout "
-    "(MySQL `wait_timeout`, 8 h by default; firewalls and load balancers sooner) closes it and the next "
-    "execute() fails with \"MySQL server has gone away\" / \"server closed the connection unexpectedly\"; "
-    "it is also shared by every thread and forked worker"
-)
-_WHY_SQLITE = (
-    "it is shared by every thread (sqlite3 refuses use from another thread unless `check_same_thread=False`) "
-    "and by forked worker processes, and keeps the database file open with whatever lock its last "
-    "transaction left"
-)
-_INSTEAD = (
-    "open it per unit of work (in the function, request or task that needs it) and close it when done, "
-    "or keep only a lazy engine, sessionmaker or pool at module scope"
-)
 
 
 @register
@@ -647,19 +618,12 @@ def get_user(user_id):
                 name = holder.value
             if _closed_at_import_time(ctx, calls, name, kind):
                 continue
-            if kind.name.startswith("sqlite3"):
-                why = _WHY_SQLITE
-            elif kind.category == SESSION:
-                why = _WHY_SESSION
-            elif kind.category == CURSOR:
-                why = _WHY_CURSOR
-            else:
-                why = _WHY_SERVER
             label = kind.label if holder is None else f"{kind.label} connection"
             verb = "opened" if kind.category == CONNECTION or holder is not None else "created"
-            message = (
-                f"{label} `{_source(ctx, call)}` is {verb} {entry.where}, at import time, and kept for the "
-                f"life of the process: {why}; {_INSTEAD}"
+            message = first_fit(
+                f"{label} `{_source(ctx, call, 40)}` is {verb} {entry.where} and kept for the life of the process",
+                f"{label} is {verb} {entry.where} and kept for the life of the process",
+                f"{label} is {verb} at import time and kept for the life of the process",
             )
             ctx.report(self.code, call, message)
 
@@ -697,13 +661,11 @@ def redis_call_finding(ctx: FileContext, call: cst.Call, local=None):
 
 
 def redis_message(label: str, source: str, where: str, disabled: bool) -> str:
-    what = "sets `health_check_interval=0`" if disabled else "has no `health_check_interval`"
-    return (
-        f"{label} `{source}` is created {where} and lives as long as the process, but {what}: the Redis "
-        "server closes connections idle longer than its `timeout` (and proxies and load balancers drop them "
-        "sooner), the client only finds out when a command fails with ConnectionError, and meanwhile the "
-        "dead sockets pile up in CLOSE_WAIT; add `health_check_interval=30` (seconds, below the server's "
-        "`timeout`) so idle connections are checked with a PING before use"
+    what = "with `health_check_interval=0`" if disabled else "without `health_check_interval`"
+    return first_fit(
+        f"{label} `{source}` is created {where} {what}",
+        f"{label} is created {where} {what}",
+        f"{label} is created at import time {what}",
     )
 
 
@@ -957,7 +919,7 @@ idle for more than 30 seconds and reconnects transparently. The fix (`--fix`) ad
             if found is None:
                 continue
             kind, fix, disabled = found
-            message = redis_message(kind.label, _source(ctx, entry.call), entry.where, disabled)
+            message = redis_message(kind.label, _source(ctx, entry.call, 40), entry.where, disabled)
             ctx.report(self.code, entry.call, message, fix=fix)
         # clients made in a function and held across a waiting loop: rules/wait_loops.py (idempotent,
         # also run by TXL403, so that `--select TXL404` alone finds them too)

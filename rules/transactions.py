@@ -22,11 +22,9 @@ def _report(ctx, code: str) -> None:
         if f.code != code:
             continue
         if f.normal:
-            msg = (f"transaction begun here is not ended on every path ({why(ctx, f)}); "
-                   "commit or roll back before every return, or use a `with` block that manages it")
+            msg = f"transaction is not committed or rolled back {why(ctx, f)}"
         else:
-            msg = (f"transaction begun here is not rolled back when an exception propagates ({why(ctx, f)}); "
-                   "roll back in an `except`/`finally` block, or use a `with` block that manages it")
+            msg = f"transaction is not rolled back {why(ctx, f)}"
         ctx.report(code, f.node, msg, trace=trace_steps(ctx, f))
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from txlint import index as X
 from txlint import resources as R
+from txlint.messages import fit
 from txlint.registry import Rule, register
 
 from txlint.rules._wait_examples import INVALID_403, VALID_403
@@ -795,10 +796,8 @@ def report_redis_wait_loops(ctx) -> None:
             continue
         label = f.acq.kind.label
         ctx.report("TXL404", _pos(call),
-                   f"{label} created without health_check_interval is held across the waiting loop at line "
-                   f"{f.loop.lineno}: after the server closes an idle connection (Redis `timeout`, a load "
-                   f"balancer's idle limit) the socket sits in CLOSE_WAIT and the next command fails; pass "
-                   f"health_check_interval=30 (below the server's timeout)",
+                   fit(f"{label} without health_check_interval is held across the waiting loop at line "
+                       f"{f.loop.lineno}"),
                    trace=_trace(f), fix=fix, end=_end(call))
 
 
@@ -911,26 +910,20 @@ or reconnect on `OperationalError`; for a Session, end the transaction (`commit(
             if f.acq.ambient:
                 self._report_ambient(ctx, f)
                 continue
-            extra = (" without commit(), rollback() or close() since its last use, so its transaction keeps a "
-                     "connection checked out" if holds == "session" else "")
-            ctx.report(self.code, _pos(f.acq.call),
-                       f"{label} acquired here is held across the waiting loop at line {f.loop.lineno} (it waits "
-                       f"at line {f.wait.lineno}{extra}) and used inside it at line {f.use.lineno}: the idle "
-                       f"connection outlives the server's or a proxy's idle timeout (MySQL wait_timeout, "
-                       f"PgBouncer, firewalls) and the next use fails; acquire it inside the loop, end it before "
-                       f"waiting, or reconnect on OperationalError",
-                       trace=_trace(f), end=_end(f.acq.call))
+            if holds == "session":
+                message = (f"{label} is held across the waiting loop at line {f.loop.lineno} with its "
+                           f"transaction open (waits at line {f.wait.lineno})")
+            else:
+                message = (f"{label} is held across the waiting loop at line {f.loop.lineno} (used at line "
+                           f"{f.use.lineno}, waits at line {f.wait.lineno})")
+            ctx.report(self.code, _pos(f.acq.call), fit(message), trace=_trace(f), end=_end(f.acq.call))
         report_redis_wait_loops(ctx)
 
     def _report_ambient(self, ctx, f: Finding) -> None:
         if f.acq.ambient == "django":
             message = (f"Django's connection, opened by this query, is kept across the waiting loop at line "
-                       f"{f.loop.lineno} (it waits at line {f.wait.lineno}): outside the request cycle nothing "
-                       f"closes it, so it idles past the server's timeout (MySQL wait_timeout) and a later query "
-                       f"fails with 'server has gone away'; call django.db.close_old_connections() in the loop")
+                       f"{f.loop.lineno} (waits at line {f.wait.lineno})")
         else:
-            message = (f"the scoped session used here keeps its transaction (and connection) open across the "
-                       f"waiting loop at line {f.loop.lineno} (some path reaches the wait at line "
-                       f"{f.wait.lineno} without commit(), rollback() or remove()): the idle connection outlives "
-                       f"the server's timeout and the next query fails; end the transaction before waiting")
-        ctx.report(self.code, _pos(f.acq.call), message, trace=_trace(f), end=_end(f.acq.call))
+            message = (f"scoped session keeps its transaction open across the waiting loop at line "
+                       f"{f.loop.lineno} (waits at line {f.wait.lineno})")
+        ctx.report(self.code, _pos(f.acq.call), fit(message), trace=_trace(f), end=_end(f.acq.call))

@@ -42,9 +42,9 @@ def test_acceptance_count_rows():
         assert (d.line, d.column) == (5, 12)
         assert d.trace and all(5 <= step.line <= 7 for step in d.trace)
     msg = next(d.message for d in result.diagnostics if d.code == "TXL201")
-    assert "returns at line 7 without close()" in msg
+    assert msg == "sqlite3 connection is not closed when returning at line 7"
     exc = next(d.message for d in result.diagnostics if d.code == "TXL202")
-    assert "execute() at line 6" in exc
+    assert exc == "sqlite3 connection is not closed when execute() at line 6 raises"
 
 
 def test_acceptance_finally_closes():

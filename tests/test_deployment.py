@@ -233,9 +233,12 @@ def test_acceptance_case_through_discovery(tmp_path):
     result = analyze(targets[0].path, targets[0].display,
                      Options(enabled=frozenset(all_codes()), project_root=str(tmp_path)), kind=targets[0].kind)
     assert {(d.line, d.code) for d in result.diagnostics} == {(1, "TXL501"), (3, "TXL501")}
-    (msg,) = [d.message for d in result.diagnostics if d.line == 3]
-    for words in ("10 s", "stopwaitsecs=10", "600 s", "SIGKILL", "acks_late", "stopwaitsecs=660"):
-        assert words in msg
+    (stop,) = [d for d in result.diagnostics if d.line == 3]
+    for words in ("10 s", "stopwaitsecs=10", "600 s", "no task time limit is set"):
+        assert words in stop.message
+    # the suggested value (what to set) is in the trace, shown by --show-source and in JSON/SARIF
+    assert [(t.line, t.note) for t in stop.trace] == [
+        (3, "SIGKILL after 10 s; stopwaitsecs=660 lets running tasks finish (no task time limit is set)")]
     (group,) = [d.message for d in result.diagnostics if d.line == 1]
     assert "neither stopasgroup nor killasgroup" in group and "orphaned" in group
 

@@ -1095,26 +1095,29 @@ def _line(ctx, node) -> int:
 
 
 def why(ctx, finding: Finding) -> str:
-    """The leaking exit of a finding's path, in words (``returns at line 7 without close()``)."""
-    rec = finding.rec
-    closer = rec.closer
+    """The leaking exit of a finding's path, as the end of its one-sentence message
+    (``when returning at line 7``, ``when execute() at line 6 raises``)."""
+    from txlint.messages import clip
+
     for node, tag, info in reversed(finding.trace):
         line = _line(ctx, node)
         if tag == "ret":
-            return f"returns at line {line} without {closer}"
+            return f"when returning at line {line}"
         if tag == "fall":
-            return f"the function ends after line {_end_line(ctx, node)} without {closer}"
+            return f"when the function ends after line {_end_line(ctx, node)}"
         if tag == "brk":
-            return f"breaks out of the loop at line {line} without {closer}"
+            return f"when breaking out of the loop at line {line}"
         if tag == "reassign":
-            return f"'{info}' is reassigned at line {line} while still open"
+            return f"when '{clip(info, 30)}' is reassigned at line {line}"
         if tag == "exc":
-            what = "an exception from the await" if info == "await" else \
-                "an exception thrown into the yield" if info == "yield" else f"an exception from {info}"
-            return f"{what} at line {line} propagates without {closer}"
+            if info == "await":
+                return f"when the await at line {line} raises"
+            if info == "yield":
+                return f"when an exception is thrown in at the yield at line {line}"
+            return f"when {clip(info, 40)} at line {line} raises"
         if tag == "raise":
-            return f"the exception raised at line {line} propagates without {closer}"
-    return f"never {closer}"
+            return f"when the exception raised at line {line} propagates"
+    return "on some path"
 
 
 def _end_line(ctx, node) -> int:
