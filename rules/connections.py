@@ -980,6 +980,11 @@ def count_rows(path):
 ```
 Note that `with sqlite3.connect(...)` and `with psycopg2.connect(...)` only end the transaction;
 they do not close the connection.
+
+The same for the others: `with Session() as session:` and `with engine.connect() as conn:`
+(SQLAlchemy), `async with` for asyncpg and aiomysql connections, `with pool.connection() as conn:`
+or `pool.putconn(conn)` / `await pool.release(conn)` in a `finally` for pooled connections, or a
+`try: ... finally: x.close()` around the whole use.
 """
     VALID = _CLEAN + [e for e in _CASES if not marked(e, "TXL201")]
     INVALID = [e for e in _CASES if marked(e, "TXL201")]

@@ -895,7 +895,8 @@ def poll_jobs(dsn):
         time.sleep(30)
 ```
 or reconnect on `OperationalError`; for a Session, end the transaction (`commit()`/`rollback()`/
-`close()`) before waiting.
+`close()`) before waiting. Outside Django's request cycle, call `django.db.close_old_connections()`
+in the loop so that an idle connection is replaced before it is used.
 """
     VALID = VALID_403
     INVALID = INVALID_403
