@@ -641,6 +641,56 @@ _CASES = [
         await session.commit()
         return True
     """),
+    # closing the connection does not end the transaction (contract §4): it is rolled back
+    # silently, and the exceptional path never reaches commit() or rollback()
+    ex("""
+    import oracledb
+
+
+    def adjust(dsn, emp_id, pct):
+        conn = oracledb.connect(dsn=dsn)
+        try:
+            conn.begin()  # expect: TXL102
+            with conn.cursor() as cur:
+                cur.execute("UPDATE employees SET salary = salary * :p WHERE id = :i", p=pct, i=emp_id)
+            conn.commit()
+        finally:
+            conn.close()
+    """),
+    ex("""
+    import sqlite3
+
+
+    def batch(path, rows):
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("BEGIN")  # expect: TXL102
+            conn.executemany("INSERT INTO t VALUES (?)", rows)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+    """),
+    ex("""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql://app@db/app", pool_pre_ping=True)
+
+
+    def settle(batch):
+        conn = engine.connect()
+        tx = conn.begin()  # expect: TXL101
+        if not batch:
+            conn.close()
+            return
+        try:
+            conn.exec_driver_sql("UPDATE ledger SET settled = true")
+            tx.commit()
+        except Exception:
+            tx.rollback()
+            raise
+        finally:
+            conn.close()
+    """),
 ]
 
 _CLEAN = [
@@ -840,21 +890,6 @@ _CLEAN = [
             raise
     """),
     ex("""
-    import oracledb
-
-
-    def adjust(dsn, emp_id, pct):
-        conn = oracledb.connect(dsn=dsn)
-        try:
-            conn.begin()
-            with conn.cursor() as cur:
-                cur.execute("UPDATE employees SET salary = salary * :p WHERE id = :i", p=pct, i=emp_id)
-            conn.commit()
-        finally:
-            # closing the connection ends (rolls back) an open transaction
-            conn.close()
-    """),
-    ex("""
     import aiomysql
 
 
@@ -979,19 +1014,6 @@ _CLEAN = [
     def nightly():
         with Session.begin() as session:
             session.execute(CLEANUP)
-    """),
-    ex("""
-    import sqlite3
-
-
-    def batch(path, rows):
-        conn = sqlite3.connect(path)
-        try:
-            conn.execute("BEGIN")
-            conn.executemany("INSERT INTO t VALUES (?)", rows)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
     """),
 ]
 

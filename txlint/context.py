@@ -121,14 +121,16 @@ class FileContext:
         if self._symbols is None:
             modname, is_pkg = module_name_for(self.path)
             tree = self.ast if self.ast is not None else ast.parse(self.text)
-            self._symbols = symbols_from_ast(tree, modname, is_pkg, self.path)
+            self._symbols = symbols_from_ast(tree, modname, is_pkg, self.path, has_globals="global " in self.text)
             self.project.remember(self._symbols)
         return self._symbols
 
     @property
-    def resolver(self) -> Resolver:
+    def resolver(self) -> "KindResolver":
         if self._resolver is None:
-            self._resolver = Resolver(self.symbols, self.project)
+            from txlint.kinds import resolver_for
+
+            self._resolver = resolver_for(self.project, self.table, self.symbols)
         return self._resolver
 
     def fact(self, name: str, compute: Callable[["FileContext"], Any]) -> Any:

@@ -21,7 +21,8 @@ import libcst as cst
 from txlint import resources as R
 from txlint.cfg import GiveUp, Out, Walker
 from txlint.names import dotted_name as dotted_key
-from txlint.summaries import method_summary, summary_for
+from txlint.kinds import ast_functions, class_of, function_env, new_resource_kind
+from txlint.summaries import method_summary, summary_for, summary_of
 
 MAX_TRACE = 10
 CONTAINER_METHODS = frozenset({"append", "add", "insert", "put", "put_nowait", "setdefault", "appendleft",
@@ -165,18 +166,20 @@ class FunctionFlow(Walker):
     """Runs the analysis on one function and collects findings."""
 
     def __init__(self, ctx, fn: cst.FunctionDef, attr_kinds: Optional[dict] = None,
-                 class_name: Optional[str] = None):
+                 class_name: Optional[str] = None, env=None):
         super().__init__()
         self.attr_kinds = attr_kinds or {}
         self.class_name = class_name
         self.ctx = ctx
         self.table = ctx.table
         self.fn = fn
+        self.env = env
         self.recs: list[Rec] = []
         self.site_rid: dict[tuple, int] = {}
         self.site_index: dict[int, list] = {}
         self.local_kinds: dict[str, R.Kind] = {}
         self.local_refs: dict[str, str] = {}
+        self.local_strings: dict[str, list] = env.strings if env is not None else {}
         self.locals: set[str] = set()
         self.normal_leaks: dict[int, tuple] = {}
         self.escaped: set[int] = set()
@@ -191,7 +194,7 @@ class FunctionFlow(Walker):
         if isinstance(e, cst.Name):
             if e.value in self.local_kinds:
                 return self.local_kinds[e.value]
-            if e.value in self.locals:
+            if e.value in self.locals and e.value not in self.local_refs:
                 return None
         elif isinstance(e, cst.Call):
             f = e.func
@@ -207,7 +210,7 @@ class FunctionFlow(Walker):
             elif isinstance(f, cst.Name) and f.value in self.local_kinds:
                 k = self.local_kinds[f.value]
                 return self.table.kind(k.call_returns)
-            elif isinstance(f, cst.Name) and f.value in self.locals:
+            elif isinstance(f, cst.Name) and f.value in self.locals and f.value not in self.local_refs:
                 return None
         elif isinstance(e, cst.Attribute):
             if self.attr_kinds:
@@ -217,16 +220,8 @@ class FunctionFlow(Walker):
             rk = self.kind_of(e.value)
             if rk is not None:
                 return self.table.kind(rk.attrs.get(e.attr.value))
-        base = base_name(e)
-        if base is None or (base in self.locals and base not in self.local_refs):
-            return None
-        ref = self.ctx.resolver.ref(e, self.local_refs)
-        kind = self.table.kind_of_ref(ref)
-        if kind is None and isinstance(e, cst.Call) and ref and ref.endswith("()"):
-            summ = summary_for(self.ctx, ref[:-2])
-            if summ is not None and summ.returns_kind:
-                kind = self.table.kind(summ.returns_kind)
-        return kind
+        ref = self.ref_of(e)
+        return self.ctx.resolver.kind_of(ref) if ref else None
 
     def ref_of(self, e: cst.CSTNode) -> Optional[str]:
         base = base_name(e)
@@ -234,39 +229,65 @@ class FunctionFlow(Walker):
             return None
         return self.ctx.resolver.ref(e, self.local_refs)
 
+    def _callee_new(self, callee) -> Optional[str]:
+        summ = summary_of(self.ctx, callee)
+        return summ.returns_kind if summ is not None else None
+
     def acquisition(self, call: cst.Call) -> Optional[R.Kind]:
-        k = self.kind_of(call)
-        if k is None or not k.resource or k.lazy or k.category not in TRACKED_CATEGORIES:
-            return None
+        """Kind of the new resource this call hands to the function, if any (contract §13: a
+        library factory or method, or a project function whose summary says it returns one)."""
         f = call.func
         fref = self.ref_of(f)
-        if fref and self.table.functions.get(fref, ("",))[0] == "borrow":
-            return None
-        wrapped = R.WRAPPING_KEYWORDS.get(fref or "")
-        if wrapped and any(a.keyword is not None and a.keyword.value == wrapped for a in call.args):
-            return None  # wraps a connection it was handed: borrowed, not acquired
-        if isinstance(f, cst.Attribute):
-            rk = self.kind_of(f.value)
-            if rk is not None and f.attr.value in rk.borrowed:
+        if fref is not None:
+            recv = self.ref_of(f.value) if isinstance(f, cst.Attribute) else None
+            kws = frozenset(a.keyword.value for a in call.args if a.keyword is not None)
+            k = new_resource_kind(self.ctx.resolver, fref, recv, f.attr.value if isinstance(f, cst.Attribute) else None,
+                                  kws, summaries=self._callee_new)
+        else:
+            k = self.kind_of(call)
+            if k is None or not k.resource or k.lazy or k.category not in TRACKED_CATEGORIES:
                 return None
+            if isinstance(f, cst.Attribute):
+                rk = self.kind_of(f.value)
+                if rk is not None and f.attr.value in rk.borrowed:
+                    return None
+        if k is None:
+            return None
         if k.category == R.SESSION and k.name != "sa.session" and k.call_returns is None:
             # a scoped-session member: owned only when the registry is created here
             if not (isinstance(f, cst.Name) and f.value in self.local_kinds):
                 return None
         return k
 
+    def sql_text(self, node: cst.CSTNode) -> Optional[str]:
+        """The SQL a statement argument holds: a literal, or a local bound only to one literal
+        (``stmt = "BEGIN"``; contract §13)."""
+        text = string_value(node)
+        if text is None and isinstance(node, cst.Name):
+            values = self.local_strings.get(node.value)
+            if values and len(set(values)) == 1:
+                return values[0]
+        return text
+
+    def _set_kind(self, name: str, kind: R.Kind) -> None:
+        if name not in self.local_kinds:
+            self.local_kinds[name] = kind
+            self.local_refs.setdefault(name, R.kind_ref(kind.name))
+
     def _prepass(self) -> None:
-        params = self.fn.params
-        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params) + \
-                [x for x in (params.star_arg, params.star_kwarg) if isinstance(x, cst.Param)]:
-            name = p.name.value
-            self.locals.add(name)
-            if p.annotation is not None:
-                ann = p.annotation.annotation
-                ref = self.ctx.resolver.ref(ann) if base_name(ann) else None
-                kind = self.table.kind_of_ref(ref + "()") if ref else None
-                if kind is not None:
-                    self.local_kinds[name] = kind
+        env = self.env
+        if env is not None:
+            # what the function's names are (parameters' annotations, `self`, local imports,
+            # assignments): read once with ast by txlint.kinds
+            for name, ref in env.names.items():
+                self.locals.add(name)
+                if ref:
+                    self.local_refs[name] = ref
+        else:
+            params = self.fn.params
+            for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params) + \
+                    [x for x in (params.star_arg, params.star_kwarg) if isinstance(x, cst.Param)]:
+                self.locals.add(p.name.value)
         # names bound in the body shadow module names
         nodes = list(iter_nodes(self.fn.body))
         binders = []
@@ -302,7 +323,7 @@ class FunctionFlow(Walker):
             kind = self.kind_of(value)
             for name in names:
                 if kind is not None:
-                    self.local_kinds.setdefault(name, kind)
+                    self._set_kind(name, kind)
                 elif name not in self.local_kinds and name not in self.local_refs:
                     ref = self.ref_of(value) if isinstance(value, (cst.Call, cst.Attribute, cst.Name)) else None
                     if ref and not ref.startswith("."):
@@ -404,7 +425,8 @@ class FunctionFlow(Walker):
             s.open.pop(rid, None)
             if rec.cat == "res":
                 for other in self.recs:
-                    if other.owner == rid or (other.parent == rid and rec.kind.closes_children):
+                    # what it closes with it: its cursors (not its transaction: contract §4)
+                    if other.parent == rid and rec.kind.closes_children and other.cat == "res":
                         todo.add(other.rid)
 
     def _escape(self, s: St, rids) -> None:
@@ -507,9 +529,9 @@ class FunctionFlow(Walker):
         owner = next((r for r in owner_rids if self.recs[r].cat == "res"), None)
         if owner is not None and self.recs[owner].kind.category == R.CURSOR:
             owner = self.recs[owner].parent  # the transaction belongs to the cursor's connection
+        # closing the connection or session does not end the transaction (contract §4: it is
+        # rolled back silently; the path still lacks its commit() or rollback())
         ends = frozenset(kind.tx_end)
-        if kind.category != R.CURSOR:  # closing a cursor does not end the connection's transaction
-            ends |= frozenset(kind.closers)
         txk = self.table.kind(kind.methods.get(call_name(call)))
         if txk is None and kind.category == R.TRANSACTION:
             txk = kind
@@ -618,7 +640,10 @@ class FunctionFlow(Walker):
                 elif rec.cat == "res" and rec.registry is not None:
                     pass
                 elif rec.cat == "tx" and m in rec.end_methods:
-                    s.open.pop(rid, None)
+                    # through its handle any of its end methods; through the connection or session
+                    # only what ends a transaction there (conn.close() does not: contract §4)
+                    if rk is None or rk.category == R.TRANSACTION or m in rk.tx_end:
+                        s.open.pop(rid, None)
             # scoped registry: Session.remove() closes the sessions it handed out
             if rk is not None and m in rk.closers:
                 for rec in self.recs:
@@ -628,7 +653,7 @@ class FunctionFlow(Walker):
                 # session.get_transaction(): a handle on the transaction open on it, if any
                 return frozenset(r for r in s.vars.get(recv_key, ()) if self.recs[r].cat == "tx")
             if rk is not None:
-                sql = string_value(call.args[0].value) if call.args and m in rk.sql_methods else None
+                sql = self.sql_text(call.args[0].value) if call.args and m in rk.sql_methods else None
                 if m in rk.tx_begin or (sql is not None and R.SQL_BEGIN.match(sql)):
                     keys = [recv_key]
                     owner_rids = tracked
@@ -646,8 +671,6 @@ class FunctionFlow(Walker):
                                 if par in rids:
                                     self._end_tx_of(s, n, None)
                 elif m in rk.tx_end:
-                    self._end_tx_of(s, recv_key, None)
-                elif m in rk.closers and rk.category != R.CURSOR:
                     self._end_tx_of(s, recv_key, None)
             return frozenset()
         if ref and not (recv_key is not None and recv_key in s.vars):
@@ -1025,26 +1048,53 @@ def functions_of(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, Optional
 
 
 def _self_attr_kinds(ctx, cls: cst.ClassDef) -> dict:
-    """``self.conn`` -> kind, for attributes a class's methods assign from a known factory."""
+    """``self.conn`` -> kind, for the attributes of a class of the checked module whose kind is
+    known (contract §13: assigned by any method from something typed, annotated, or set in the
+    class body)."""
+    info = class_info_for(ctx, cls.name.value)
+    if info is None:
+        return {}
     out: dict = {}
-    for node in iter_nodes(cls.body, into_defs=True):
-        if isinstance(node, cst.Assign) and isinstance(node.value, (cst.Call, cst.Await)):
-            for t in node.targets:
-                key = dotted_key(t.target) if isinstance(t.target, cst.Attribute) else None
-                if key and key.startswith("self.") and key.count(".") == 1:
-                    base = base_name(node.value)
-                    if base is None or base == "self":
-                        continue
-                    kind = ctx.table.kind_of_ref(ctx.resolver.ref(node.value))
-                    if kind is not None:
-                        out.setdefault(key, kind)
+    for name, ref in info.attrs().items():
+        kind = ctx.resolver.kind_of(ref)
+        if kind is not None:
+            out[f"self.{name}"] = kind
     return out
+
+
+def class_info_for(ctx, name: str):
+    from txlint.kinds import class_info
+
+    if name not in ctx.symbols.classes:
+        return None
+    return class_info(ctx.resolver, ctx.symbols, name)
 
 
 def _inner_statements(body) -> list:
     if isinstance(body, cst.IndentedBlock):
         return list(body.body)
     return []
+
+
+def function_pairs(ctx) -> list:
+    """(libcst function, libcst class, kinds.FunctionEnv or None) for every function of the file;
+    the environment comes from the same function's :mod:`ast` node (both trees are walked in the
+    same order; when they do not line up, no environment)."""
+    cst_fns = list(functions_of(ctx.module))
+    envs: list = [None] * len(cst_fns)
+    if ctx.ast is not None:
+        ast_fns = list(ast_functions(ctx.ast))
+        if len(ast_fns) == len(cst_fns) and all(a.name == c.name.value for (a, _), (c, _) in zip(ast_fns, cst_fns)):
+            kr = ctx.resolver
+            classes: dict = {}
+            for i, (afn, acls) in enumerate(ast_fns):
+                info = None
+                if acls is not None:
+                    info = classes.get(id(acls))
+                    if info is None:
+                        info = classes[id(acls)] = class_of(kr, acls)
+                envs[i] = function_env(kr, afn, info)
+    return [(fn, cls, env) for (fn, cls), env in zip(cst_fns, envs)]
 
 
 def analyse_file(ctx) -> list[Finding]:
@@ -1055,14 +1105,14 @@ def analyse_file(ctx) -> list[Finding]:
         sys.setrecursionlimit(8000)
     try:
         class_attrs: dict[int, dict] = {}
-        for fn, cls in functions_of(ctx.module):
+        for fn, cls, env in function_pairs(ctx):
             try:
                 attrs = None
                 if cls is not None:
                     attrs = class_attrs.get(id(cls))
                     if attrs is None:
                         attrs = class_attrs[id(cls)] = _self_attr_kinds(ctx, cls)
-                flow = FunctionFlow(ctx, fn, attrs, cls.name.value if cls is not None else None)
+                flow = FunctionFlow(ctx, fn, attrs, cls.name.value if cls is not None else None, env)
                 if not flow.interesting:
                     continue
                 findings.extend(flow.run())

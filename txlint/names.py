@@ -76,15 +76,103 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: str | N
 
 
 def _ast_dotted(node: ast.AST, bindings: dict[str, str]) -> str | None:
-    if isinstance(node, ast.Name):
-        return bindings.get(node.id, f"<local>.{node.id}" if node.id else None)
-    if isinstance(node, ast.Attribute):
-        base = _ast_dotted(node.value, bindings)
-        return f"{base}.{node.attr}" if base else None
-    if isinstance(node, ast.Call):
-        base = _ast_dotted(node.func, bindings)
-        return f"{base}()" if base else None
+    return ast_ref(node, lambda name: bindings.get(name, f"<local>.{name}" if name else None))
+
+
+def ast_ref(node: ast.AST, lookup: Callable[[str], str | None]) -> str | None:
+    """Ref of an :mod:`ast` expression: the root name through ``lookup``, then attributes, calls
+    (``()``), subscripts (``[]``); ``await x`` is ``x``.  ``None`` when the root is unknown."""
+    suffix: list[str] = []
+    while True:
+        typ = type(node)
+        if typ is ast.Attribute:
+            suffix.append("." + node.attr)
+            node = node.value
+        elif typ is ast.Call:
+            suffix.append("()")
+            node = node.func
+        elif typ is ast.Subscript:
+            suffix.append("[]")
+            node = node.value
+        elif typ is ast.Await:
+            node = node.value
+        elif typ is ast.Name:
+            base = lookup(node.id)
+            if base is None:
+                return None
+            suffix.reverse()
+            return base + "".join(suffix)
+        else:
+            return None
+
+
+#: annotation wrappers whose first argument is the type (``Optional[Engine]``, ``Final[Engine]``)
+_TYPE_WRAPPERS = frozenset({"Optional", "Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly"})
+
+
+def unwrap_annotation(node: ast.AST | None, depth: int = 0) -> ast.AST | None:
+    """The one class an annotation names, with ``Optional[T]``, ``T | None``, ``Union[T, None]``,
+    ``Annotated[T, ...]`` and string annotations (``"Engine"``) unwrapped; ``None`` when it names
+    several classes or none."""
+    if node is None or depth > 8:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            inner = ast.parse(node.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return unwrap_annotation(inner, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [s for s in (node.left, node.right) if not _is_none(s)]
+        return unwrap_annotation(sides[0], depth + 1) if len(sides) == 1 else None
+    if isinstance(node, ast.Subscript):
+        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+        args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if head in _TYPE_WRAPPERS and args:
+            return unwrap_annotation(args[0], depth + 1)
+        if head == "Union":
+            rest = [a for a in args if not _is_none(a)]
+            return unwrap_annotation(rest[0], depth + 1) if len(rest) == 1 else None
+        return None  # a generic container (list[Session]) is not the class itself
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return node
     return None
+
+
+def _is_none(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Constant) and node.value is None) or (isinstance(node, ast.Name) and node.id == "None")
+
+
+def annotation_ref(node: ast.AST | None, lookup: Callable[[str], str | None]) -> str | None:
+    """Ref of an *instance* of the class an annotation names (``engine: Engine`` ->
+    ``sqlalchemy.engine.Engine()``), or ``None``."""
+    cls = unwrap_annotation(node)
+    if cls is None:
+        return None
+    ref = ast_ref(cls, lookup)
+    return ref + "()" if ref and not ref.startswith("<local>.") else None
+
+
+def lazy_import_target(call: ast.Call, lookup: Callable[[str], str | None]) -> str | None:
+    """The module a lazy-import helper called with a literal module name loads
+    (``importlib.import_module("pymysql")``, ``LazyLoader("asyncpg", globals(), "asyncpg")``)."""
+    from txlint.resources import LAZY_IMPORT_FUNCTIONS, LAZY_IMPORT_HELPERS
+
+    func = call.func
+    ref = ast_ref(func, lookup)
+    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if not (ref in LAZY_IMPORT_FUNCTIONS or last in LAZY_IMPORT_HELPERS):
+        return None
+    names = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    names += [k.value.value for k in call.keywords
+              if k.arg in ("name", "module", "module_name") and isinstance(k.value, ast.Constant)
+              and isinstance(k.value.value, str)]
+    if not names:
+        return None
+    target = names[-1]
+    if not all(part.isidentifier() for part in target.split(".")):
+        return None
+    return target
 
 
 def _is_main_guard(test: ast.AST) -> bool:
@@ -119,8 +207,11 @@ def module_statements(body: list[ast.stmt]):
         stack.extend(iter(b) for b in reversed(blocks))
 
 
-def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, path: str = "") -> ModuleSymbols:
-    """Read a module's top-level bindings (into ``try``/``if`` blocks, not ``__main__`` guards)."""
+def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, path: str = "",
+                     has_globals: bool = True) -> ModuleSymbols:
+    """Read a module's top-level bindings (into ``try``/``if`` blocks, not ``__main__`` guards).
+    ``has_globals=False`` (the source has no ``global`` statement) skips looking for globals that
+    functions assign."""
     syms = ModuleSymbols(module=module, path=path, is_package=is_package)
     b = syms.bindings
 
@@ -129,19 +220,8 @@ def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, pa
             b[name] = ref
 
     for stmt in module_statements(tree.body):
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    bind(alias.asname, alias.name)
-                else:
-                    top = alias.name.split(".")[0]
-                    bind(top, top)
-        elif isinstance(stmt, ast.ImportFrom):
-            base = _resolve_relative(module, is_package, stmt.level, stmt.module)
-            for alias in stmt.names:
-                if alias.name == "*":
-                    continue
-                bind(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            _import_bindings(stmt, module, is_package, bind)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             syms.functions.setdefault(stmt.name, stmt)
             bind(stmt.name, f"{module}.{stmt.name}" if module else stmt.name)
@@ -151,8 +231,23 @@ def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, pa
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                # `engine: Engine | None = None`: the annotation types the global, unless a call of
+                # a known factory (bound below) says more
+                called = _ast_dotted(value, b) if isinstance(value, ast.Call) else None
+                if not called or called.startswith("<local>."):
+                    ann = annotation_ref(stmt.annotation, b.get)
+                    if ann:
+                        bind(stmt.target.id, ann)
             if value is None:
                 continue
+            if isinstance(value, ast.Call):
+                lazy = lazy_import_target(value, b.get)
+                if lazy:
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            bind(target.id, lazy)
+                    continue
             for target in targets:
                 if not isinstance(target, ast.Name):
                     continue
@@ -167,14 +262,78 @@ def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, pa
                         syms.calls.setdefault(target.id, value)
                 elif isinstance(value, (ast.Dict, ast.Constant, ast.JoinedStr, ast.List, ast.Tuple)):
                     syms.literals.setdefault(target.id, value)
+    if has_globals:
+        _bind_function_globals(tree, syms, bind)
     return syms
+
+
+def _bind_function_globals(tree: ast.Module, syms: ModuleSymbols, bind) -> None:
+    """Module globals that functions assign through ``global x`` (an engine or client created on
+    first use): bound to what is assigned, unless the module binds the name itself."""
+    for fn in _functions_declaring_global(tree):
+        names = {n for stmt in ast.walk(fn) if isinstance(stmt, ast.Global) for n in stmt.names}
+        local_imports: dict[str, str] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                _import_bindings(node, syms.module, syms.is_package, local_imports.setdefault)
+        lookup = lambda n: local_imports.get(n) or syms.bindings.get(n)  # noqa: E731
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                targets, value, ann = node.targets, node.value, None
+            elif isinstance(node, ast.AnnAssign):
+                targets, value, ann = [node.target], node.value, node.annotation
+            else:
+                continue
+            for target in targets:
+                if not (isinstance(target, ast.Name) and target.id in names):
+                    continue
+                ref = None
+                if isinstance(value, ast.Call):
+                    ref = lazy_import_target(value, lookup) or ast_ref(value, lookup)
+                if (ref is None or ref.startswith("<local>.")) and ann is not None:
+                    ref = annotation_ref(ann, lookup)
+                if ref and not ref.startswith("<local>."):
+                    bind(target.id, ref)
+
+
+def _functions_declaring_global(tree: ast.Module):
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(isinstance(n, ast.Global) for n in ast.walk(node)):
+                yield node
+        elif isinstance(node, (ast.ClassDef, ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(node, field, ()) or ():
+                    stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+
+
+def _import_bindings(stmt: ast.AST, module: str, is_package: bool, bind) -> None:
+    """What an ``import`` statement binds, as name -> ref, through ``bind(name, ref)``."""
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                bind(alias.asname, alias.name)
+            else:
+                top = alias.name.split(".")[0]
+                bind(top, top)
+    elif isinstance(stmt, ast.ImportFrom):
+        base = _resolve_relative(module, is_package, stmt.level, stmt.module)
+        for alias in stmt.names:
+            if alias.name == "*":
+                continue
+            bind(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
 
 
 class ProjectModules:
     """Finds and reads other modules of the analysed project lazily, from disk, with :mod:`ast`."""
 
-    def __init__(self, roots: list[str] | None = None):
+    def __init__(self, roots: list[str] | None = None, boundary: list[str] | None = None):
         self.roots = [os.path.abspath(r) for r in (roots or [])]
+        #: the project's folders (contract §9): no module outside them is ever read, whatever the
+        #: import roots (which may lie above them: the folder above an analysed package)
+        self.boundary = [os.path.abspath(b) for b in boundary] if boundary is not None else list(self.roots)
         self._cache: dict[str, ModuleSymbols | None] = {}
         #: files read for the current analysis (the result cache re-checks them)
         self.touched: set[str] = set()
@@ -218,7 +377,7 @@ class ProjectModules:
             module, is_package = module_name_for(path)
         else:
             is_package = os.path.basename(path) == "__init__.py"
-        return symbols_from_ast(tree, module, is_package, path)
+        return symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
 
     def remember(self, syms: ModuleSymbols) -> None:
         if syms.module:

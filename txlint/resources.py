@@ -32,6 +32,9 @@ DATABASE = "database"              # peewee Database: lazy until .connect()
 CELERY_APP = "celery-app"
 OTHER = "other"
 
+#: first character of a ref that names a kind rather than a library object (see kind_ref)
+KIND_REF = "~"
+
 # what leaving a `with` block does to the object the context manager yields
 EXIT_NONE = "none"
 EXIT_CLOSE = "close"          # closes (and so also ends any transaction)
@@ -305,6 +308,96 @@ FACTORIES.update({
     "sqlalchemy.ext.asyncio.session.AsyncSession": "sa.session",
 })
 
+#: library classes used as types (annotations: `engine: Engine`, `pool: "asyncpg.Pool"`): an
+#: instance has the kind given here (contract §13); constructing one has it too
+TYPES: dict[str, str] = {
+    # SQLAlchemy
+    "sqlalchemy.Engine": "sa.engine",
+    "sqlalchemy.engine.Engine": "sa.engine",
+    "sqlalchemy.engine.base.Engine": "sa.engine",
+    "sqlalchemy.future.Engine": "sa.engine",
+    "sqlalchemy.engine.Connectable": "sa.engine",
+    "sqlalchemy.ext.asyncio.AsyncEngine": "sa.engine",
+    "sqlalchemy.ext.asyncio.engine.AsyncEngine": "sa.engine",
+    "sqlalchemy.future.Connection": "sa.connection",
+    "sqlalchemy.engine.Transaction": "sa.transaction",
+    "sqlalchemy.engine.base.Transaction": "sa.transaction",
+    "sqlalchemy.engine.RootTransaction": "sa.transaction",
+    "sqlalchemy.orm.SessionTransaction": "sa.transaction",
+    "sqlalchemy.orm.session.SessionTransaction": "sa.transaction",
+    "sqlalchemy.ext.asyncio.AsyncSessionTransaction": "sa.transaction",
+    "sqlalchemy.ext.asyncio.AsyncTransaction": "sa.transaction",
+    "sqlalchemy.orm.scoping.ScopedSession": "sa.scoped-session",
+    "sqlalchemy.ext.asyncio.async_sessionmaker": "sa.session-factory",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": "sa.session-factory",
+    "sqlalchemy.ext.asyncio.session.AsyncSession": "sa.session",
+    "sqlalchemy.ext.asyncio.scoping.async_scoped_session": "sa.scoped-session",
+    "sqlmodel.Session": "sa.session",
+    "sqlmodel.orm.session.Session": "sa.session",
+    "flask_sqlalchemy.extension.SQLAlchemy": "fsa.extension",
+    # DB-API connection and cursor classes
+    "sqlite3.Cursor": "dbapi.cursor",
+    "sqlite3.dbapi2.Connection": "sqlite3.connection",
+    "psycopg2.extensions.cursor": "dbapi.cursor",
+    "psycopg2.extras.DictCursor": "dbapi.cursor",
+    "psycopg2.extras.RealDictCursor": "dbapi.cursor",
+    "psycopg2.extras.DictConnection": "psycopg2.connection",
+    "psycopg2.extras.RealDictConnection": "psycopg2.connection",
+    "psycopg2.pool.AbstractConnectionPool": "dbapi.pool",
+    "psycopg.Cursor": "dbapi.cursor",
+    "psycopg.AsyncCursor": "dbapi.cursor",
+    "psycopg.ServerCursor": "dbapi.cursor",
+    "psycopg.connection.Connection": "psycopg.connection",
+    "psycopg.connection_async.AsyncConnection": "psycopg.connection",
+    "psycopg.Transaction": "psycopg.transaction",
+    "psycopg.AsyncTransaction": "psycopg.transaction",
+    "psycopg_pool.ConnectionPool": "psycopg.pool",
+    "psycopg_pool.AsyncConnectionPool": "psycopg.pool",
+    "pymysql.cursors.Cursor": "dbapi.cursor",
+    "pymysql.cursors.DictCursor": "dbapi.cursor",
+    "pymysql.cursors.SSCursor": "dbapi.cursor",
+    "MySQLdb.cursors.Cursor": "dbapi.cursor",
+    "MySQLdb.cursors.DictCursor": "dbapi.cursor",
+    "mysql.connector.MySQLConnection": "mysqlconnector.connection",
+    "mysql.connector.abstracts.MySQLConnectionAbstract": "mysqlconnector.connection",
+    "mysql.connector.connection_cext.CMySQLConnection": "mysqlconnector.connection",
+    "mysql.connector.pooling.PooledMySQLConnection": "mysqlconnector.connection",
+    "mysql.connector.cursor.MySQLCursor": "dbapi.cursor",
+    "mysql.connector.cursor_cext.CMySQLCursor": "dbapi.cursor",
+    "oracledb.Cursor": "dbapi.cursor",
+    "oracledb.AsyncCursor": "dbapi.cursor",
+    "cx_Oracle.Cursor": "dbapi.cursor",
+    "pyodbc.Cursor": "dbapi.cursor",
+    "aiomysql.Cursor": "dbapi.cursor",
+    "aiomysql.cursors.Cursor": "dbapi.cursor",
+    "aiomysql.Pool": "aiomysql.pool",
+    "aiomysql.pool.Pool": "aiomysql.pool",
+    # asyncpg
+    "asyncpg.Pool": "asyncpg.pool",
+    "asyncpg.pool.Pool": "asyncpg.pool",
+    "asyncpg.transaction.Transaction": "asyncpg.transaction",
+    # Django
+    "django.db.backends.base.base.BaseDatabaseWrapper": "django.connection",
+    "django.db.utils.ConnectionHandler": "django.connections",
+    # peewee
+    "peewee.PostgresqlDatabase": "peewee.database",
+    # Redis
+    "redis.client.Redis": "redis.client",
+    "redis.client.PubSub": "redis.pubsub",
+    "redis.asyncio.client.PubSub": "redis.pubsub",
+    "redis.asyncio.connection.ConnectionPool": "redis.pool",
+    "redis.connection.ConnectionPool": "redis.pool",
+    "redis.cluster.RedisCluster": "redis.client",
+    "redis.asyncio.cluster.RedisCluster": "redis.client",
+}
+for _name, _kind_name in TYPES.items():
+    FACTORIES.setdefault(_name, _kind_name)
+
+#: lazy-import helpers: a call with a literal module name binds that module (contract §13).
+#: Qualified functions, and project helpers known by their name (the module is the last literal)
+LAZY_IMPORT_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
+LAZY_IMPORT_HELPERS = frozenset({"LazyLoader", "LazyImport", "LazyModule", "lazy_import", "import_module"})
+
 #: qualified names that are objects of a kind without being called
 OBJECTS: dict[str, str] = {
     "django.db.connection": "django.connection",
@@ -438,6 +531,9 @@ class ResourceTable:
             if dotted in self.factories and n < len(ops) and ops[n] == "()":
                 kind, start = self.factories[dotted], n + 1
                 break
+            if dotted[:1] == KIND_REF and dotted[1:] in self.kinds and n < len(ops) and ops[n] == "()":
+                kind, start = dotted[1:], n + 1  # an instance of a kind itself: kind_ref()
+                break
         if kind is None:
             return None
         i = start
@@ -463,6 +559,11 @@ class ResourceTable:
     def factory_kind(self, callee_ref: str | None) -> Kind | None:
         """Kind of what calling ``callee_ref`` returns."""
         return self.kind_of_ref(callee_ref + "()") if callee_ref else None
+
+
+def kind_ref(kind_name: str) -> str:
+    """A ref that denotes an instance of a kind (``~sa.session()``), for values known only by kind."""
+    return f"{KIND_REF}{kind_name}()"
 
 
 def _split_ref(ref: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from txlint.names import Resolver, _ast_dotted
+from txlint import kinds as K
 
 #: method names that release something, across every kind of the table (filled lazily)
 _RELEASING_CACHE: dict[int, frozenset[str]] = {}
@@ -63,50 +63,89 @@ def _store(project) -> dict:
 
 
 def summary_for(ctx, ref: str | None) -> Summary | None:
-    """Summary of the project function or class ``ref`` names (``None`` when not in the project)."""
-    if not ref or "()" in ref:
+    """Summary of the project function, method or class ``ref`` names (``None`` when not in the
+    project)."""
+    if not ref or ref.endswith("()"):
         return None
-    store = _store(ctx.project)
-    key = (id(ctx.table), ref)
-    if key in store:
-        return store[key]
-    store[key] = None  # recursion guard
-    found = ctx.resolver.project_module_of(ref)
-    result = None
-    if found is not None:
-        syms, name = found
-        fn = syms.functions.get(name)
-        if fn is not None and f"{syms.module}.{name}" == ref or (fn is not None and not syms.module):
-            result = _summarise(ctx, syms, fn, 0)
-        elif name in syms.classes:
-            init = next((s for s in syms.classes[name].body
-                         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"), None)
-            if init is not None:
-                result = _summarise(ctx, syms, init, 1)
-                result.returns_kind = None
-    store[key] = result
-    return result
+    kr = ctx.resolver
+    callee = kr.callee(kr.canonical(ref))
+    return summary_of(ctx, callee) if callee is not None else None
 
 
 def method_summary(ctx, class_name: str, method: str) -> Summary | None:
-    """Summary of ``self.method(...)`` for a top-level class of the checked module."""
+    """Summary of ``self.method(...)`` for a class of the checked module."""
+    syms = ctx.symbols
+    if class_name not in syms.classes:
+        return None
+    info = K.class_info(ctx.resolver, syms, class_name)
+    found = info.method(method) if info is not None else None
+    if found is None:
+        return None
+    owner, meth = found
+    return summary_of(ctx, K.Callee(owner.kr, meth.node, owner, "method"))
+
+
+def summary_of(ctx, callee: "K.Callee") -> Summary | None:
     store = _store(ctx.project)
-    key = (id(ctx.table), "method", ctx.symbols.module, class_name, method)
+    if callee.how == "class":
+        found = callee.cls.method("__init__") if callee.cls is not None else None
+        if found is None:
+            return None
+        owner, meth = found
+        key = (id(ctx.table), "init", id(meth.node))
+        node, cls, offset = meth.node, owner, 1
+    else:
+        node, cls = callee.node, callee.cls
+        key = (id(ctx.table), id(node))
+        offset = 1 if cls is not None and not _is_static(callee) else 0
     if key in store:
         return store[key]
-    store[key] = None
-    cls = ctx.symbols.classes.get(class_name)
-    result = None
-    if cls is not None:
-        fn = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                   and s.name == method), None)
-        if fn is not None:
-            result = _summarise(ctx, ctx.symbols, fn, 1)
+    store[key] = None  # recursion guard
+    result = _summarise(ctx, callee.kr, node, cls, offset)
+    if callee.how == "class":
+        result.returns_kind = None
+        result.returns_tuple = ()
     store[key] = result
     return result
 
 
-def _summarise(ctx, syms, fn, offset: int) -> Summary:
+def _is_static(callee) -> bool:
+    if callee.cls is None or callee.node is None:
+        return False
+    meth = callee.cls.methods.get(callee.node.name)
+    return bool(meth is not None and meth.is_static)
+
+
+def _new_kind(ctx, kr, env, value) -> str | None:
+    """Kind name of the new resource an expression of ``env``'s function makes, if any."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return None
+    func = value.func
+    recv = env.ref(func.value) if isinstance(func, ast.Attribute) else None
+    kind = K.new_resource_kind(kr, env.ref(func), recv, func.attr if isinstance(func, ast.Attribute) else None,
+                               frozenset(k.arg for k in value.keywords if k.arg),
+                               summaries=lambda c: getattr(summary_of(ctx, c), "returns_kind", None))
+    return kind.name if kind is not None else None
+
+
+def _unpacked_kind(ctx, kr, env, call, index: int) -> tuple:
+    """(kind name, index of its parent element) of element ``index`` of the tuple a project call
+    returns as new resources."""
+    if isinstance(call, ast.Await):
+        call = call.value
+    func = env.ref(call.func) if isinstance(call, ast.Call) else None
+    callee = kr.callee(kr.canonical(func)) if func else None
+    summ = summary_of(ctx, callee) if callee is not None else None
+    if summ is None or index >= len(summ.returns_tuple):
+        return None, None
+    return summ.returns_tuple[index]
+
+
+def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
+    syms = kr.symbols
+    env = K.function_env(kr, fn, cls)
     params = tuple(a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs)
     index = {p: i for i, p in enumerate(params)}
     releasing = releasing_methods(ctx.table)
@@ -116,13 +155,16 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
     keeps: set[int] = set()
     is_generator = False
     local_calls: dict[str, ast.AST] = {}
+    unpacked: dict[str, tuple] = {}  # `conn, cur = helper()`: name -> (call, index)
     returned: list[ast.AST] = []
 
     def names_in(node):
         return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in index}
 
-    for node in ast.walk(fn):
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+    for node in K.statements(fn.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            keeps.update(index[n] for n in names_in(node))  # captured by a closure
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             is_generator = True
             if node.value is not None:
                 keeps.update(index[n] for n in names_in(node.value))
@@ -145,7 +187,7 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
                     for arg in node.args:
                         if isinstance(arg, ast.Name) and arg.id in index:
                             closes.add(index[arg.id])
-            fref = _ast_dotted(func, syms.bindings)
+            fref = env.ref(func)
             if fref and (fref in ctx.table.closers or fref.endswith("closing")):
                 for arg in node.args:
                     if isinstance(arg, ast.Name) and arg.id in index:
@@ -158,8 +200,12 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
             for target in targets:
                 if isinstance(target, (ast.Attribute, ast.Subscript)):
                     keeps.update(index[n] for n in names_in(value))
-                elif isinstance(target, ast.Name) and isinstance(value, ast.Call):
-                    local_calls[target.id] = value
+                elif isinstance(target, ast.Name) and isinstance(value, (ast.Call, ast.Await)):
+                    local_calls.setdefault(target.id, value)
+                elif isinstance(target, ast.Tuple) and isinstance(value, (ast.Call, ast.Await)):
+                    for i, el in enumerate(target.elts):
+                        if isinstance(el, ast.Name):
+                            unpacked.setdefault(el.id, (value, i))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 expr = item.context_expr
@@ -167,64 +213,44 @@ def _summarise(ctx, syms, fn, offset: int) -> Summary:
                     closes.add(index[expr.id])
                 elif isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Name) \
                         and expr.args[0].id in index:
-                    fref = _ast_dotted(expr.func, syms.bindings) or ""
+                    fref = env.ref(expr.func) or ""
                     if fref.endswith("closing"):
                         closes.add(index[expr.args[0].id])
     returns_kind = None
     returns_tuple: tuple = ()
     if not is_generator and returned:
-        resolver = Resolver(syms, ctx.project)
-
-        def kind_of(value):
-            if isinstance(value, ast.Await):
-                value = value.value
-            if isinstance(value, ast.Name) and value.id in local_calls:
-                value = local_calls[value.id]
-            if not isinstance(value, ast.Call):
-                return None, None
-            ref = _ast_dotted(value, syms.bindings)
+        def element(value):
+            """(kind name, name of the local it was made from) of one returned element."""
             parent = None
-            if ref and ref.startswith("<local>."):
-                head = ref[len("<local>."):].split(".")[0].split("(")[0]
-                if head in local_calls:
-                    parent = head
-                    base = _ast_dotted(local_calls[head], syms.bindings)
-                    if not base or base.startswith("<local>"):
-                        return None, None
-                    ref = base + ref[len("<local>.") + len(head):]
-                else:
-                    return None, None
-            if not ref:
-                return None, None
-            kind = ctx.table.kind_of_ref(resolver.canonical(ref))
-            if kind is not None and kind.resource and not kind.lazy:
-                return kind.name, parent
-            return None, None
+            if isinstance(value, ast.Name) and value.id in unpacked:
+                call, i = unpacked[value.id]
+                kind, pidx = _unpacked_kind(ctx, kr, env, call, i)
+                siblings = [n for n, (c, j) in unpacked.items() if c is call and j == pidx]
+                return kind, (siblings[0] if siblings else None)
+            if isinstance(value, ast.Name):
+                value = local_calls.get(value.id, value)
+            call = value.value if isinstance(value, ast.Await) else value
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+                root = call.func.value
+                while isinstance(root, (ast.Attribute, ast.Call)):
+                    root = root.value if isinstance(root, ast.Attribute) else root.func
+                if isinstance(root, ast.Name) and root.id in local_calls:
+                    parent = root.id
+            return _new_kind(ctx, kr, env, value), parent
 
         for value in returned:
             if isinstance(value, ast.Tuple) and not returns_tuple:
-                elems = [kind_of(e) for e in value.elts]
+                elems = [element(e) for e in value.elts]
                 if any(k for k, _ in elems):
                     names = [e.id if isinstance(e, ast.Name) else None for e in value.elts]
-                    returns_tuple = tuple(
-                        (k, names.index(p) if p in names else None) for k, p in elems)
+                    returns_tuple = tuple((k, names.index(p) if p is not None and p in names else None)
+                                          for k, p in elems)
         for value in returned:
-            if isinstance(value, ast.Name) and value.id in local_calls:
-                value = local_calls[value.id]
-            if isinstance(value, ast.Await):
-                value = value.value
-            if not isinstance(value, ast.Call):
-                continue
-            ref = _ast_dotted(value, syms.bindings)
-            if not ref or ref.startswith("<local>"):
-                continue
-            kind = ctx.table.kind_of_ref(resolver.canonical(ref))
-            if kind is None:
-                nested = summary_for(ctx, resolver.canonical(ref[:-2])) if ref.endswith("()") else None
-                if nested is not None and nested.returns_kind:
-                    kind = ctx.table.kind(nested.returns_kind)
-            if kind is not None and kind.resource and not kind.lazy:
-                returns_kind = kind.name
+            if isinstance(value, ast.Name):
+                value = local_calls.get(value.id, value)
+            kind = _new_kind(ctx, kr, env, value)
+            if kind is not None:
+                returns_kind = kind
                 break
     return Summary(returns_kind, frozenset(closes), frozenset(keeps), frozenset(ends_tx), returns_tuple,
                    params, offset)

@@ -1,0 +1,28 @@
+import sqlite3
+
+
+def _open(path):
+    conn = sqlite3.connect(path)
+    return conn, conn.cursor()
+
+
+def open_db(path):
+    conn, cur = _open(path)
+    cur.execute("PRAGMA foreign_keys = ON")  # an exception here leaks both
+    return conn, cur
+
+
+def report(path):
+    conn, cur = open_db(path)  # expect: TXL201, TXL202
+    cur.execute("SELECT count(*) FROM t")
+    return cur.fetchone()
+
+
+def report_ok(path):
+    conn, cur = open_db(path)
+    try:
+        cur.execute("SELECT count(*) FROM t")
+        return cur.fetchone()
+    finally:
+        cur.close()
+        conn.close()
