@@ -63,23 +63,11 @@ def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, baseline,
 @click.argument("code")
 def rule_cmd(code):
     """Print the documentation of one rule."""
-    from txlint.registry import BUILTIN_CODES, load_rules
+    from txlint.docs import rule_markdown
 
-    code = code.upper()
-    rules = load_rules()
-    if code in rules:
-        cls = rules[code]
-        fix = "\n\nFix: available (`txlint --fix`)." if cls.fixable else ""
-        click.echo(f"# {cls.code} {cls.name}\n\n{cls.summary}\n\n{cls.doc.strip()}{fix}")
-        return
-    if code in BUILTIN_CODES:
-        name, summary = BUILTIN_CODES[code]
-        click.echo(f"# {code} {name}\n\n{summary}\n\n## What it does\nReports a file that cannot be read, "
-                   "decoded or parsed as Python (syntax error, NUL bytes, undecodable bytes, unreadable path, "
-                   "broken symlink or symlink loop named explicitly).\n\n## Why is this bad\nA file txlint "
-                   "cannot parse is a file it cannot check: leaks in it go unnoticed.\n\n## Example\n"
-                   "```python\ndef broken(:\n    pass\n```\n\n## Use instead\nFix the file so that the Python "
-                   "interpreter accepts it, or exclude it with `--exclude`.")
+    text = rule_markdown(code)
+    if text is not None:  # the same text as docs/rules/CODE.md, SARIF's rule help and the editor's hover
+        click.echo(text.rstrip("\n"))
         return
     _echo_err(f"txlint: unknown rule {code!r}; `txlint rules` lists them")
     sys.exit(EXIT_ERROR)

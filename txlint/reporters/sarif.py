@@ -119,9 +119,15 @@ def _plain(markdown: str) -> str:
 
 
 def rule_descriptor(code: str, cls: type["Rule"] | None, name: str, summary: str, doc: str) -> dict:
+    from txlint.docs import compose, rule_parts
+
+    if not doc.strip() and cls is None:  # a built-in code (TXL000): its documentation lives in txlint.docs
+        doc = (rule_parts(code) or ("", "", "", False))[2]
     short = summary.strip() or name or code
     full = _plain(_section(doc, "What it does")) or short
-    help_md = doc.strip() or f"**{code}** ({name}): {short}"
+    # the rule's whole documentation (why it matters, what to do instead): the message says only
+    # what leaks and where; the same page as `txlint rule CODE` and docs/rules/CODE.md
+    help_md = compose(code, name or code, short, doc, bool(getattr(cls, "fixable", False))).strip()
     return {
         "id": code,
         "name": name or code,
