@@ -81,7 +81,7 @@ def test_acceptance_psycopg2_cursor():
     import sqlite3
     def open_db(path):
         conn = sqlite3.connect(path)
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn.autocommit = False
         return conn
     """,
     """
@@ -244,6 +244,14 @@ def test_clean(source):
 
 
 @pytest.mark.parametrize("source", [
+    # returned on the normal path, but an exception before the return leaks it (contract §7)
+    """
+    import sqlite3
+    def open_db(path):
+        conn = sqlite3.connect(path)  # expect: TXL202
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+    """,
     # close skipped by an early return
     """
     import sqlite3

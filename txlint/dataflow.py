@@ -46,6 +46,7 @@ class Rec:
     owner: Optional[int] = None
     end_methods: frozenset = frozenset()
     registry: Optional[str] = None
+    via: Optional[str] = None      # the name the transaction was begun through (`self.conn`)
 
 
 @dataclass
@@ -58,14 +59,22 @@ class Finding:
 
 
 class St:
-    __slots__ = ("vars", "open")
+    """``vars``: name -> tracked objects it may hold; ``open``: tracked object -> one path that
+    left it open; ``facts``: conditions known on this path (``(("none", "cursor"), True)`` after
+    ``if cursor is None:``); ``guards``: for an open object, the facts under which it was
+    acquired, so that a later test of the same condition can tell it was never opened there
+    (contract §1: two branches on the same unchanged condition go the same way)."""
 
-    def __init__(self, vars=None, open=None):
+    __slots__ = ("vars", "open", "facts", "guards")
+
+    def __init__(self, vars=None, open=None, facts=frozenset(), guards=None):
         self.vars: dict[str, frozenset] = vars if vars is not None else {}
         self.open: dict[int, tuple] = open if open is not None else {}
+        self.facts: frozenset = facts
+        self.guards: dict[int, frozenset] = guards if guards is not None else {}
 
     def copy(self) -> "St":
-        return St(dict(self.vars), dict(self.open))
+        return St(dict(self.vars), dict(self.open), self.facts, dict(self.guards) if self.guards else {})
 
 
 
@@ -184,6 +193,7 @@ class FunctionFlow(Walker):
         self.normal_leaks: dict[int, tuple] = {}
         self.escaped: set[int] = set()
         self.tuple_values: dict[int, list] = {}
+        self.flag_alias: dict[str, tuple] = {}
         self.interesting = False
         self._prepass()
 
@@ -302,6 +312,7 @@ class FunctionFlow(Walker):
                     self.locals.add(node.name.value)
             elif typ is cst.Assign or typ is cst.WithItem or typ is cst.Call:
                 binders.append(node)
+        self._flags(binders)
         for node in binders:
             value = None
             names: list[str] = []
@@ -328,6 +339,29 @@ class FunctionFlow(Walker):
                     ref = self.ref_of(value) if isinstance(value, (cst.Call, cst.Attribute, cst.Name)) else None
                     if ref and not ref.startswith("."):
                         self.local_refs[name] = ref
+
+    def _flags(self, binders) -> None:
+        """``own = cursor is None`` bound once, on a name never rebound: ``if own:`` tests the
+        same condition (contract §1)."""
+        counts: dict[str, int] = {}
+        candidates = []
+        for node in binders:
+            if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+                counts[node.target.value] = counts.get(node.target.value, 0) + 1
+            elif isinstance(node, (cst.AnnAssign, cst.For, cst.NamedExpr)):
+                for n in iter_nodes(node.target):
+                    if isinstance(n, cst.Name):
+                        counts[n.value] = counts.get(n.value, 0) + 2
+            if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                    and isinstance(node.value, (cst.Comparison, cst.UnaryOperation)):
+                candidates.append((node.targets[0].target.value, node.value))
+        for name, value in candidates:
+            ck = self.cond_key(value)
+            if ck is None or counts.get(name, 0) != 1:
+                continue
+            root = ck[0][1].split(".")[0]
+            if counts.get(root, 0) == 0:
+                self.flag_alias[name] = ck
 
     def _call_interesting(self, call: cst.Call) -> bool:
         if self.acquisition(call) is not None:
@@ -395,10 +429,99 @@ class FunctionFlow(Walker):
         for rid, tr in b.open.items():
             if rid not in out.open:
                 out.open[rid] = tr
+        out.facts = a.facts & b.facts
+        if a.guards or b.guards:
+            guards = {}
+            for rid in out.open:
+                ga = a.guards.get(rid, frozenset()) if rid in a.open else None
+                gb = b.guards.get(rid, frozenset()) if rid in b.open else None
+                g = ga if gb is None else gb if ga is None else ga & gb
+                if g:
+                    guards[rid] = g
+            out.guards = guards
         return out
 
     def key(self, s):
-        return (frozenset((k, v) for k, v in s.vars.items() if v), frozenset(s.open))
+        return (frozenset((k, v) for k, v in s.vars.items() if v), frozenset(s.open), s.facts,
+                frozenset(s.guards.items()) if s.guards else None)
+
+    # ---- conditions (contract §1) ---------------------------------------------------------
+    def cond_key(self, test) -> Optional[tuple]:
+        """(key, polarity) of a test on a name: ``x is None`` -> (("none", "x"), True),
+        ``x is not None`` -> (..., False), ``flag`` -> (("truthy", "flag"), True); a flag bound
+        once to such a test stands for it."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self.cond_key(test.expression)
+            return (inner[0], not inner[1]) if inner else None
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            comp = test.comparisons[0]
+            if isinstance(comp.comparator, cst.Name) and comp.comparator.value == "None":
+                x = dotted_key(test.left)
+                if x is None:
+                    return None
+                if isinstance(comp.operator, (cst.Is, cst.Equal)):
+                    return ("none", x), True
+                if isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
+                    return ("none", x), False
+            return None
+        if isinstance(test, cst.Name) and test.value in self.flag_alias:
+            return self.flag_alias[test.value]
+        if isinstance(test, (cst.Name, cst.Attribute)):
+            x = dotted_key(test)
+            return (("truthy", x), True) if x is not None else None
+        return None
+
+    @staticmethod
+    def _with_fact(facts: frozenset, key, value: bool) -> frozenset:
+        out = {key: value}
+        kind, x = key
+        # `x is None` implies `not x`; `x` (truthy) implies `x is not None`
+        if kind == "none" and value:
+            out[("truthy", x)] = False
+        elif kind == "truthy" and value:
+            out[("none", x)] = False
+        return facts | frozenset(out.items())
+
+    def _know(self, s: St, key, value: bool) -> Optional[St]:
+        """``s`` on the path where condition ``key`` has ``value``; ``None`` when it cannot."""
+        if (key, not value) in s.facts:
+            return None
+        s = s.copy()
+        s.facts = self._with_fact(s.facts, key, value)
+        if s.guards:
+            for rid, guard in list(s.guards.items()):
+                if (key, not value) in guard:  # acquired only where the condition was the opposite
+                    s.open.pop(rid, None)
+                    s.guards.pop(rid, None)
+        return s
+
+    @staticmethod
+    def _forget(s: St, name: str) -> None:
+        """``name`` was rebound: what was known of conditions on it no longer holds."""
+        if not s.facts and not s.guards:
+            return
+        prefix = name + "."
+
+        def stale(fact) -> bool:
+            x = fact[0][1]
+            return x == name or x.startswith(prefix)
+
+        if any(stale(f) for f in s.facts):
+            s.facts = frozenset(f for f in s.facts if not stale(f))
+        for rid, guard in list(s.guards.items()):
+            if any(stale(f) for f in guard):
+                kept = frozenset(f for f in guard if not stale(f))
+                if kept:
+                    s.guards[rid] = kept
+                else:
+                    s.guards.pop(rid)
+
+    def _open(self, s: St, rid: int, trace: tuple) -> None:
+        s.open[rid] = trace
+        if s.facts:
+            s.guards[rid] = s.facts
+        elif s.guards:
+            s.guards.pop(rid, None)
 
     # ---- helpers on states --------------------------------------------------------------
     @staticmethod
@@ -474,12 +597,26 @@ class FunctionFlow(Walker):
             return out
         if isinstance(e, cst.IfExp):
             self.eval(e.test, s, stmt)
-            return self.eval(e.body, s, stmt) | self.eval(e.orelse, s, stmt)
+            ck = self.cond_key(e.test)
+            if ck is None:
+                return self.eval(e.body, s, stmt) | self.eval(e.orelse, s, stmt)
+            # each arm knows how the test went: what it acquires is guarded by that (contract §1)
+            key, pol = ck
+            saved = s.facts
+            out = frozenset()
+            for arm, value in ((e.body, pol), (e.orelse, not pol)):
+                if (key, not value) in saved:
+                    continue
+                s.facts = self._with_fact(saved, key, value)
+                out |= self.eval(arm, s, stmt)
+            s.facts = saved
+            return out
         if isinstance(e, cst.BooleanOperation):
             return self.eval(e.left, s, stmt) | self.eval(e.right, s, stmt)
         if isinstance(e, cst.NamedExpr):
             v = self.eval(e.value, s, stmt)
             if isinstance(e.target, cst.Name):
+                self._forget(s, e.target.value)
                 s.vars[e.target.value] = v
             return v
         if isinstance(e, cst.Dict):
@@ -537,8 +674,8 @@ class FunctionFlow(Walker):
             txk = kind
         if txk is not None:
             ends |= frozenset(txk.tx_end) | frozenset(txk.closers)
-        rec = self.rec_for(call, kind, "tx", owner=owner, end_methods=ends)
-        s.open[rec.rid] = ((call, "tx", ""),)
+        rec = self.rec_for(call, kind, "tx", owner=owner, end_methods=ends, via=keys[0] if keys else None)
+        self._open(s, rec.rid, ((call, "tx", ""),))
         for key in keys:
             s.vars[key] = s.vars.get(key, frozenset()) | {rec.rid}
         return frozenset({rec.rid})
@@ -561,12 +698,14 @@ class FunctionFlow(Walker):
         for arg in call.args:
             arg_vals.append(self.eval(arg.value, s, stmt))
         recv_key = None
+        recv_vals = frozenset()
         m = None
         if isinstance(f, cst.Attribute):
             m = f.attr.value
             recv_key = dotted_key(f.value)
             if recv_key is None:
-                self.eval(f.value, s, stmt)
+                # a method of a temporary: `engine.connect().close()` closes what it made
+                recv_vals = self.eval(f.value, s, stmt)
         elif not isinstance(f, cst.Name):
             self.eval(f, s, stmt)
         # ownership takers and configured closers
@@ -612,10 +751,10 @@ class FunctionFlow(Walker):
             if isinstance(f, cst.Name) and f.value in self.local_kinds:
                 registry = f.value
             rec = self.rec_for(call, kind, "res", parent=parent, release=release, registry=registry)
-            s.open[rec.rid] = ((call, "acq", ""),)
+            self._open(s, rec.rid, ((call, "acq", ""),))
             return frozenset({rec.rid})
-        if m is not None and recv_key is not None:
-            tracked = s.vars.get(recv_key, frozenset())
+        if m is not None and (recv_key is not None or recv_vals):
+            tracked = s.vars.get(recv_key, frozenset()) if recv_key is not None else recv_vals
             rk = self.kind_of(f.value)
             if rk is None and tracked:
                 rk = next((self.recs[r].kind for r in tracked if self.recs[r].cat == "res"), None)
@@ -628,10 +767,11 @@ class FunctionFlow(Walker):
             if m in CONTAINER_METHODS:
                 for v in arg_vals:
                     self._escape(s, v)
-            if recv_key == "self" and self.class_name and any(arg_vals):
+            if recv_key == "self" and self.class_name:
                 summ = method_summary(self.ctx, self.class_name, m)
                 if summ is not None:
                     self._apply_summary(summ, call, arg_vals, s)
+                    self._apply_self_effects(summ, s)
             # closing / ending what the receiver holds
             for rid in list(tracked):
                 rec = self.recs[rid]
@@ -647,7 +787,7 @@ class FunctionFlow(Walker):
             # scoped registry: Session.remove() closes the sessions it handed out
             if rk is not None and m in rk.closers:
                 for rec in self.recs:
-                    if rec.registry == recv_key:
+                    if recv_key is not None and rec.registry == recv_key:
                         self._close(s, {rec.rid})
             if rk is not None and m in rk.current_tx:
                 # session.get_transaction(): a handle on the transaction open on it, if any
@@ -655,7 +795,7 @@ class FunctionFlow(Walker):
             if rk is not None:
                 sql = self.sql_text(call.args[0].value) if call.args and m in rk.sql_methods else None
                 if m in rk.tx_begin or (sql is not None and R.SQL_BEGIN.match(sql)):
-                    keys = [recv_key]
+                    keys = [recv_key] if recv_key is not None else []
                     owner_rids = tracked
                     for rid in tracked:
                         par = self.recs[rid].parent
@@ -672,7 +812,9 @@ class FunctionFlow(Walker):
                                     self._end_tx_of(s, n, None)
                 elif m in rk.tx_end:
                     self._end_tx_of(s, recv_key, None)
-            return frozenset()
+            if rk is not None or tracked or recv_key == "self":
+                return frozenset()
+            # else a method of a project object (or of something unknown): its summary below
         if ref and not (recv_key is not None and recv_key in s.vars):
             summ = summary_for(self.ctx, ref)
             if summ is not None and summ.returns_tuple:
@@ -686,7 +828,7 @@ class FunctionFlow(Walker):
                     if parent_i is not None and parent_i < len(values) and values[parent_i]:
                         parent = next(iter(values[parent_i]))
                     rec = self.rec_for(call, kind, f"res{i}", parent=parent)
-                    s.open[rec.rid] = ((call, "acq", ""),)
+                    self._open(s, rec.rid, ((call, "acq", ""),))
                     values.append(frozenset({rec.rid}))
                 self.tuple_values[id(call)] = values
                 return frozenset().union(*values)
@@ -708,6 +850,34 @@ class FunctionFlow(Walker):
                     out |= v
                 return out
         return frozenset()
+
+    def _ended_here(self, rec: Rec) -> bool:
+        """Whether this function ends, on some path, a transaction begun on an attribute of
+        ``self``; a method that only begins one hands it to its caller."""
+        attr = rec.via[len("self."):]
+        for n in iter_nodes(self.fn.body):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
+                m = n.func.attr.value
+                if m in rec.end_methods or R.SQL_END.match(self.sql_text(n.args[0].value) or "") if n.args else \
+                        m in rec.end_methods:
+                    return True
+                if isinstance(n.func.value, cst.Name) and n.func.value.value == "self" and self.class_name:
+                    summ = method_summary(self.ctx, self.class_name, m)
+                    if summ is not None and attr in summ.ends_self:
+                        return True
+        return False
+
+    def _apply_self_effects(self, summ, s: St) -> None:
+        """``self.rollback()`` / ``self.close()``: a method of this class that ends the transaction
+        or closes what an attribute of ``self`` holds does so for the caller too."""
+        for attr in summ.ends_self:
+            self._end_tx_of(s, f"self.{attr}", None)
+            for rec in self.recs:
+                if rec.cat == "tx" and rec.via == f"self.{attr}":
+                    s.open.pop(rec.rid, None)
+        for attr in summ.closes_self:
+            held = s.vars.get(f"self.{attr}", ())
+            self._close(s, [r for r in held if self.recs[r].cat == "res"])
 
     def _apply_summary(self, summ, call: cst.Call, arg_vals, s: St) -> None:
         for i, (arg, v) in enumerate(zip(call.args, arg_vals)):
@@ -746,7 +916,8 @@ class FunctionFlow(Walker):
         return None
 
     def _exc_state(self, pre: St, post: St, raiser: cst.CSTNode, stmt) -> St:
-        exc = St(dict(pre.vars), {r: t for r, t in pre.open.items() if r in post.open})
+        exc = St(dict(pre.vars), {r: t for r, t in pre.open.items() if r in post.open}, pre.facts,
+                 {r: g for r, g in pre.guards.items() if r in post.open} if pre.guards else {})
         if isinstance(raiser, cst.Call):
             step = (stmt, "exc", call_name(raiser) + "()")
         elif isinstance(raiser, cst.Await):
@@ -759,6 +930,7 @@ class FunctionFlow(Walker):
         return exc
 
     def _assign_name(self, s: St, name: str, value: frozenset, fresh: frozenset, old_open, stmt) -> None:
+        self._forget(s, name)
         s.vars[name] = value
         for rid in old_open:
             if self.recs[rid].cat != "res":
@@ -772,6 +944,7 @@ class FunctionFlow(Walker):
         for n in iter_nodes(target):
             if isinstance(n, cst.Name):
                 s.vars.pop(n.value, None)
+                self._forget(s, n.value)
         return s
 
     def _targets(self, target, s: St, value: frozenset, stmt, fresh=frozenset(), values=None) -> None:
@@ -792,6 +965,9 @@ class FunctionFlow(Walker):
             self._targets(target.value, s, value, stmt, fresh)
         else:
             # attribute / subscript: stored on another object
+            key = dotted_key(target)
+            if key is not None:
+                self._forget(s, key)
             self._escape(s, value)
             if isinstance(target, cst.Attribute):
                 self.eval(target.value, s, stmt)
@@ -811,6 +987,8 @@ class FunctionFlow(Walker):
             out.ret = self.join(out.ret, post)
             nxt = None
         elif isinstance(stmt, cst.Raise):
+            if stmt.exc is not None and self._ends_process(stmt.exc, raised=True):
+                return None  # raise SystemExit
             if stmt.exc is not None:
                 self.eval(stmt.exc, post, stmt)
             exc = post.copy()
@@ -825,8 +1003,9 @@ class FunctionFlow(Walker):
             out.cont = self.join(out.cont, post)
             return None
         elif isinstance(stmt, cst.Assign):
-            self._pre_open = {t.target.value: {r: s.open[r] for r in s.vars.get(t.target.value, ()) if r in s.open}
-                              for t in stmt.targets if isinstance(t.target, cst.Name)}
+            names = [n.value for t in stmt.targets for n in iter_nodes(t.target)
+                     if isinstance(n, cst.Name) and not isinstance(t.target, (cst.Attribute, cst.Subscript))]
+            self._pre_open = {n: {r: s.open[r] for r in s.vars.get(n, ()) if r in s.open} for n in names}
             values = None
             if isinstance(stmt.value, (cst.Tuple, cst.List)) and len(stmt.targets) == 1:
                 values = [self.eval(el.value, post, stmt) for el in stmt.value.elements]
@@ -840,6 +1019,9 @@ class FunctionFlow(Walker):
             fresh = frozenset(r for r in fresh if r in self._fresh_sites(stmt.value))
             for t in stmt.targets:
                 self._targets(t.target, post, value, stmt, fresh, values)
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name) and \
+                    isinstance(stmt.value, cst.Name) and stmt.value.value in ("True", "False"):
+                self._set_flag(post, stmt.targets[0].target.value, stmt.value.value == "True")
         elif isinstance(stmt, cst.AnnAssign):
             if stmt.value is not None:
                 value = self.eval(stmt.value, post, stmt)
@@ -848,6 +1030,8 @@ class FunctionFlow(Walker):
         elif isinstance(stmt, cst.AugAssign):
             self.eval(stmt.value, post, stmt)
         elif isinstance(stmt, cst.Expr):
+            if self._ends_process(stmt.value):
+                return None  # sys.exit(), os._exit(): nothing leaks past the end of the process
             self.eval(stmt.value, post, stmt)
         elif isinstance(stmt, cst.Del):
             for n in iter_nodes(stmt.target):
@@ -858,6 +1042,29 @@ class FunctionFlow(Walker):
         if raiser is not None:
             out.exc = self.join(out.exc, self._exc_state(s, post, raiser, stmt))
         return nxt
+
+    def _set_flag(self, s: St, name: str, value: bool) -> None:
+        """``flag = True``: known on this path, and a guard of what is open here (so that a
+        later ``if flag:`` tells which path acquired it)."""
+        key = ("truthy", name)
+        s.facts = self._with_fact(s.facts, key, value)
+        for rid in s.open:
+            s.guards[rid] = self._with_fact(s.guards.get(rid, frozenset()), key, value)
+
+    def _ends_process(self, e, raised: bool = False) -> bool:
+        if isinstance(e, cst.Call):
+            target = e.func
+        elif raised:
+            target = e
+        else:
+            return False
+        ref = self.ref_of(target)
+        if raised:
+            if ref in R.PROCESS_EXIT_EXCEPTIONS:
+                return True
+            return isinstance(target, cst.Name) and target.value in R.PROCESS_EXIT_EXCEPTIONS and \
+                target.value not in self.locals and ref is None
+        return ref in R.PROCESS_EXITS
 
     def _fresh_sites(self, value) -> set:
         out = set()
@@ -876,6 +1083,8 @@ class FunctionFlow(Walker):
         return post
 
     def assume(self, test, s, truth):
+        if s is None:
+            return None
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return self.assume(test.expression, s, not truth)
         if isinstance(test, cst.BooleanOperation):
@@ -883,6 +1092,17 @@ class FunctionFlow(Walker):
                 return self.assume(test.right, self.assume(test.left, s, True), True)
             if isinstance(test.operator, cst.Or) and not truth:
                 return self.assume(test.right, self.assume(test.left, s, False), False)
+            return s
+        ck = self.cond_key(test)
+        if ck is not None:
+            s = self._know(s, ck[0], truth == ck[1])
+            if s is None:
+                return None  # the same condition went the other way earlier on this path
+        if truth and isinstance(test, cst.Attribute) and test.attr.value in R.CLOSED_FLAGS:
+            k = dotted_key(test.value)
+            if k is not None and k in s.vars:  # `if conn.closed:` it holds nothing open there
+                s = s.copy()
+                self._drop(s, [rid for rid in s.vars[k] if self.recs[rid].cat == "res"])
             return s
         key = None
         present = truth
@@ -919,7 +1139,7 @@ class FunctionFlow(Walker):
         return s
 
     def branch(self, node, s, note):
-        if not s.open:
+        if s is None or not s.open:
             return s
         s = s.copy()
         self._step(s, (node, "branch", note))
@@ -1016,8 +1236,8 @@ class FunctionFlow(Walker):
         for leaks, is_normal in ((leaks_n, True), (leaks_e, False)):
             for rid, tr in leaks.items():
                 rec = self.recs[rid]
-                if not is_normal and rid in self.escaped:
-                    continue  # handed to its owner on the normal path (contract §7)
+                if rec.cat == "tx" and rec.via and rec.via.startswith("self.") and not self._ended_here(rec):
+                    continue  # `def begin(self): self.conn.begin()`: the caller's to end
                 if rec.cat == "res":
                     code = "TXL201" if is_normal else "TXL202"
                 else:

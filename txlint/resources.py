@@ -398,6 +398,12 @@ for _name, _kind_name in TYPES.items():
 LAZY_IMPORT_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
 LAZY_IMPORT_HELPERS = frozenset({"LazyLoader", "LazyImport", "LazyModule", "lazy_import", "import_module"})
 
+#: attributes that are true when a connection is closed (`if conn.closed:`)
+CLOSED_FLAGS = frozenset({"closed"})
+#: calls that end the process: a path that ends there leaks nothing (contract §9)
+PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort"})
+PROCESS_EXIT_EXCEPTIONS = frozenset({"SystemExit", "builtins.SystemExit"})
+
 #: qualified names that are objects of a kind without being called
 OBJECTS: dict[str, str] = {
     "django.db.connection": "django.connection",

@@ -29,6 +29,10 @@ class Summary:
     params: tuple[str, ...] = ()
     offset: int = 0  # 1 for classes (self)
     extra: dict = field(default_factory=dict)
+    #: attributes of ``self`` whose transaction / resource the method ends / closes (directly or
+    #: through other methods of its class): ``def rollback(self): self.conn.rollback()``
+    ends_self: frozenset[str] = frozenset()
+    closes_self: frozenset[str] = frozenset()
 
     def arg_index(self, position: int | None, keyword: str | None) -> int | None:
         if keyword is not None:
@@ -252,5 +256,34 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
             if kind is not None:
                 returns_kind = kind
                 break
+    ends_self: set[str] = set()
+    closes_self: set[str] = set()
+    if env.self_name is not None and cls is not None:
+        _self_effects(ctx, fn, env.self_name, cls, releasing, tx_ending, ends_self, closes_self)
     return Summary(returns_kind, frozenset(closes), frozenset(keeps), frozenset(ends_tx), returns_tuple,
-                   params, offset)
+                   params, offset, ends_self=frozenset(ends_self), closes_self=frozenset(closes_self))
+
+
+def _self_effects(ctx, fn, self_name: str, cls, releasing, tx_ending, ends_self: set, closes_self: set) -> None:
+    """What a method ends or closes on attributes of ``self``, through other methods too."""
+    for node in K.statements(fn.body):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        recv, m = node.func.value, node.func.attr
+        if isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name) and recv.value.id == self_name:
+            if m in tx_ending:
+                ends_self.add(recv.attr)
+            if m in releasing or m in ("__exit__", "__aexit__"):
+                closes_self.add(recv.attr)
+        elif isinstance(recv, ast.Name) and recv.id == self_name:
+            found = cls.method(m)
+            if found is not None and not found[1].static_or_class:
+                summ = summary_of(ctx, K.Callee(found[0].kr, found[1].node, found[0], "method"))
+                if summ is not None:
+                    ends_self.update(summ.ends_self)
+                    closes_self.update(summ.closes_self)
+        # a release of an attribute by another object: pool.putconn(self.conn), pool.release(self._conn)
+        if m in releasing:
+            for arg in node.args:
+                if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == self_name:
+                    closes_self.add(arg.attr)

@@ -7,7 +7,7 @@ def _open(path):
 
 
 def open_db(path):
-    conn, cur = _open(path)
+    conn, cur = _open(path)  # expect: TXL202
     cur.execute("PRAGMA foreign_keys = ON")  # an exception here leaks both
     return conn, cur
 
