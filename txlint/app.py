@@ -24,6 +24,7 @@ class CheckRequest:
     config: str | None = None
     jobs: int | None = None
     use_cache: bool = True
+    cache_dir: str | None = None
     baseline: str | None = None
     write_baseline: str | None = None
     stdin_filename: str | None = None
@@ -110,9 +111,12 @@ def _run(req: CheckRequest) -> int:
                       resources=dict(settings.resources))
     cache = None
     if req.use_cache and not (req.fix or req.diff) and stdin_text is None:
-        from txlint.cache import Cache
+        from txlint.cache import open_cache
 
-        cache = Cache(root, settings.fingerprint(enabled) + "-" + ",".join(sorted(enabled)))
+        cache, distrust = open_cache(root, settings.fingerprint(enabled) + "-" + ",".join(sorted(enabled)),
+                                     req.cache_dir)
+        if distrust and not req.quiet:
+            _err(f"txlint: warning: {distrust}")
     jobs = req.jobs or os.cpu_count() or 1
 
     progress = None

@@ -29,6 +29,8 @@ def _echo_err(message: str) -> None:
 @click.option("--config", type=click.Path(dir_okay=False), help="pyproject.toml ([tool.txlint]) or txlint.toml.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: CPUs].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the .txlint_cache/ result cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where the result cache lives [default: .txlint_cache/ at the project root; env: TXLINT_CACHE_DIR].")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not in this baseline.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record today's findings and exit 0.")
 @click.option("--stdin-filename", metavar="NAME", help="Read source from stdin and report it as NAME.")
@@ -39,7 +41,7 @@ def _echo_err(message: str) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print progress and timing to stderr.")
 @click.version_option(__version__, "--version", prog_name="txlint")
-def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, baseline, write_baseline,
+def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, cache_dir, baseline, write_baseline,
           stdin_filename, statistics, fix, diff, exit_zero, quiet, verbose):
     """Find database transaction and session leaks in Python code.
 
@@ -52,7 +54,7 @@ def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, baseline,
 
     request = CheckRequest(
         paths=list(paths), fmt=fmt, select=list(select), ignore=list(ignore), exclude=list(exclude),
-        config=config, jobs=jobs, use_cache=not no_cache, baseline=baseline, write_baseline=write_baseline,
+        config=config, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, baseline=baseline, write_baseline=write_baseline,
         stdin_filename=stdin_filename, statistics=statistics, fix=fix, diff=diff, exit_zero=exit_zero,
         quiet=quiet, verbose=verbose,
     )
