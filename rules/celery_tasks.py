@@ -6,6 +6,7 @@ import ast
 import os
 
 from txlint import index as X
+from txlint.fix_tx import fix_for_task
 from txlint.messages import clip, fit
 from txlint.registry import Rule, register
 
@@ -258,9 +259,9 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
             leaks = [u for u in uses if u.identity not in cleaned]
             if not leaks:
                 continue
-            self._report(ctx, view, task, leaks[0])
+            self._report(ctx, view, task, leaks[0], leaks)
 
-    def _report(self, ctx, view, task: X.TaskInfo, use: X.RegistryUse) -> None:
+    def _report(self, ctx, view, task: X.TaskInfo, use: X.RegistryUse, leaks=()) -> None:
         fn = task.node
         label = use.label
         if label.endswith(".query"):
@@ -282,4 +283,5 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
                       f"when the task ends")
         head = ("async def " if isinstance(fn, ast.AsyncFunctionDef) else "def ") + fn.name
         ctx.report(self.code, (fn.lineno, fn.col_offset + 1), message, trace=trace,
+                   fix=fix_for_task(ctx, view, task, leaks or [use]),
                    end=(fn.lineno, fn.col_offset + 1 + len(head)))

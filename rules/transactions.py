@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from txlint.dataflow import path_findings, trace_steps, why
+from txlint.fix_tx import fix_for_begin
 from txlint.registry import Rule, ex, register
 
 _MARK = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
@@ -25,7 +26,7 @@ def _report(ctx, code: str) -> None:
             msg = f"transaction is not committed or rolled back {why(ctx, f)}"
         else:
             msg = f"transaction is not rolled back {why(ctx, f)}"
-        ctx.report(code, f.node, msg, trace=trace_steps(ctx, f))
+        ctx.report(code, f.node, msg, trace=trace_steps(ctx, f), fix=fix_for_begin(ctx, f.node, f.rec.kind))
 
 
 # Examples shared by TXL101 and TXL102: each rule takes the ones that mark its code.

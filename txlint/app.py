@@ -31,6 +31,7 @@ class CheckRequest:
     statistics: bool = False
     fix: bool = False
     diff: bool = False
+    unsafe_fixes: bool = False
     exit_zero: bool = False
     quiet: bool = False
     verbose: bool = False
@@ -108,7 +109,7 @@ def _run(req: CheckRequest) -> int:
 
     options = Options(enabled=frozenset(enabled), want_fixes=req.fix or req.diff, closers=tuple(settings.closers),
                       task_decorators=tuple(settings.task_decorators), project_root=root,
-                      resources=dict(settings.resources))
+                      resources=dict(settings.resources), unsafe_fixes=req.unsafe_fixes)
     cache = None
     if req.use_cache and not (req.fix or req.diff) and stdin_text is None:
         from txlint.cache import open_cache
@@ -132,7 +133,7 @@ def _run(req: CheckRequest) -> int:
     results, stats = run(targets, options, jobs=jobs, cache=cache, stdin_text=stdin_text, progress=progress)
 
     if req.diff:
-        changed = _apply_fixes(results, req, stdin_text)
+        changed = _apply_fixes(results, req, stdin_text, root=root)
         _finish_note(req, f"{changed} file(s) would be changed", started, stats)
         return EXIT_FINDINGS if changed else EXIT_CLEAN
     if req.fix:
@@ -140,7 +141,7 @@ def _run(req: CheckRequest) -> int:
         # the files it changed, so every pass starts from code that parses
         pending, passes = targets, 0
         while True:
-            changed_paths = _apply_fixes(results, req, stdin_text, paths=True)
+            changed_paths = _apply_fixes(results, req, stdin_text, paths=True, root=root)
             passes += 1
             if not changed_paths or passes >= MAX_FIX_PASSES or stdin_text is not None:
                 break
@@ -207,13 +208,15 @@ def _finish_note(req: CheckRequest, message: str, started: float, stats) -> None
     _err(message)
 
 
-def _apply_fixes(results, req: CheckRequest, stdin_text: str | None, paths: bool = False):
+def _apply_fixes(results, req: CheckRequest, stdin_text: str | None, paths: bool = False, root: str = "."):
     """Write (--fix) or print (--diff) each file's fixed source; the number of changed files,
-    or with ``paths`` their display paths."""
-    from txlint.fixes import unified_diff, write_atomic
+    or with ``paths`` their display paths.  A file reached through a symlink is fixed in its
+    target (once) when that lies inside the project ``root``, else left alone with a note."""
+    from txlint.fixes import fix_destination, unified_diff, write_atomic
 
     changed = 0
     changed_paths: set[str] = set()
+    destinations: set[str] = set()
     for result in results:
         new = result.fixed_source
         if not new:
@@ -221,10 +224,16 @@ def _apply_fixes(results, req: CheckRequest, stdin_text: str | None, paths: bool
         if result.path == req.stdin_filename and stdin_text is not None:
             old = stdin_text
         else:
+            dest, note = fix_destination(_path_of(result.path), root)
+            if dest is None or dest in destinations:
+                if note and not req.quiet:
+                    _err(f"txlint: {note}")
+                continue
+            destinations.add(dest)
             try:
                 from txlint.source import decode, read_bytes
 
-                raw = read_bytes(_path_of(result.path))
+                raw = read_bytes(dest)
                 old = decode(raw)
             except Exception:
                 continue
@@ -236,9 +245,9 @@ def _apply_fixes(results, req: CheckRequest, stdin_text: str | None, paths: bool
             sys.stdout.write(unified_diff(result.path, old, new))
         else:
             bom = raw.startswith(b"\xef\xbb\xbf")
-            write_atomic(_path_of(result.path), ("\ufeff" if bom else "") + new, _encoding_of(raw))
+            write_atomic(dest, ("\ufeff" if bom else "") + new, _encoding_of(raw))
             if not req.quiet:
-                _err(f"fixed {result.path}")
+                _err(f"fixed {result.path}" + (f" (its target {dest})" if os.path.islink(_path_of(result.path)) else ""))
     sys.stdout.flush()
     return changed_paths if paths else changed
 

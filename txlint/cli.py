@@ -37,12 +37,14 @@ def _echo_err(message: str) -> None:
 @click.option("--statistics", is_flag=True, help="Print a count per rule after the findings.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--diff", is_flag=True, help="Show the safe fixes as a unified diff; write nothing.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix/--diff, also the fixes that change behaviour on purpose (TXL301).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print progress and timing to stderr.")
 @click.version_option(__version__, "--version", prog_name="txlint")
 def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, cache_dir, baseline, write_baseline,
-          stdin_filename, statistics, fix, diff, exit_zero, quiet, verbose):
+          stdin_filename, statistics, fix, diff, unsafe_fixes, exit_zero, quiet, verbose):
     """Find database transaction and session leaks in Python code.
 
     \b
@@ -56,6 +58,7 @@ def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, cache_dir
         paths=list(paths), fmt=fmt, select=list(select), ignore=list(ignore), exclude=list(exclude),
         config=config, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, baseline=baseline, write_baseline=write_baseline,
         stdin_filename=stdin_filename, statistics=statistics, fix=fix, diff=diff, exit_zero=exit_zero,
+        unsafe_fixes=unsafe_fixes,
         quiet=quiet, verbose=verbose,
     )
     sys.exit(run_check(request))

@@ -42,7 +42,8 @@ class Fix:
     ``old`` is replaced by ``new`` (``None``: kept as other fixes updated it); the statements in
     ``before``/``after`` are inserted around ``old``, which then takes ``leading_lines`` when given;
     ``also`` holds further edits that belong to the same fix.  Edits of different fixes compose as
-    long as no two replace the same node."""
+    long as no two replace the same node.  ``unsafe``: the fix changes behaviour on purpose and is
+    applied only with ``--unsafe-fixes``."""
 
     old: cst.CSTNode
     new: cst.CSTNode | None = None
@@ -50,6 +51,7 @@ class Fix:
     after: tuple = ()
     leading_lines: tuple | None = None
     also: tuple = ()
+    unsafe: bool = False
 
 
 @dataclass
@@ -72,6 +74,8 @@ class Options:
     task_decorators: tuple[str, ...] = ()
     project_root: str = "."
     resources: dict = field(default_factory=dict)
+    #: with want_fixes: also the fixes that change behaviour on purpose (--unsafe-fixes)
+    unsafe_fixes: bool = False
 
 
 class FileContext:
@@ -197,7 +201,8 @@ class FileContext:
             trace = tuple(TraceStep(*self._position(w)[:2], note) for w, note in p.trace)
             out.append(Diagnostic(self.display, line, col, end_line, end_col, p.code, names.get(p.code, ""),
                                   p.message, trace, fingerprint(p.code, self.lines, line)))
-            if p.fix is not None and not any(p.fix is f for f in fixes):
+            if p.fix is not None and (self.options.unsafe_fixes or not p.fix.unsafe) \
+                    and not any(p.fix is f for f in fixes):
                 fixes.append(p.fix)  # TXL201 and TXL202 of one line share one fix object
         fixed = self._apply_fixes(fixes) if (fixes and self.options.want_fixes and not self.reduced) else None
         return out, fixed

@@ -63,9 +63,26 @@ def unified_diff(path: str, old: str, new: str) -> str:
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
+def fix_destination(path: str, root: str) -> tuple[str | None, str]:
+    """(file to write, note) for a fix of ``path``: the path itself; for a file reached through a
+    symlink (the file or a folder above it), its real file when that lies inside the project
+    ``root``; else (None, a note saying why it is left alone).  A link is never replaced."""
+    absolute = os.path.abspath(path)
+    real = os.path.realpath(path)
+    if real == absolute:
+        return path, ""
+    inside = os.path.realpath(root or ".")
+    if real == inside or real.startswith(inside.rstrip(os.sep) + os.sep):
+        return real, ""
+    return None, f"{path}: not fixed: it is a symbolic link to {real}, outside the project ({inside})"
+
+
 def write_atomic(path: str, text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename,
-    keeping the file's mode and its declared encoding."""
+    keeping the file's mode and its declared encoding.  A symbolic link is never replaced by a
+    copy: pass its target (see ``fix_destination``)."""
+    if os.path.islink(path):
+        raise OSError(f"{path}: is a symbolic link; refusing to replace it with a regular file")
     directory = os.path.dirname(os.path.abspath(path))
     mode = None
     try:

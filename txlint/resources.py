@@ -435,6 +435,21 @@ MANAGED_TX_CONTEXTS = frozenset({
     "django.db.transaction.atomic",
 })
 
+#: the TXL101/TXL102 fix: explicit begins whose library has a `with` form that commits when the
+#: block ends and rolls back when it raises. kind of the object the begin is called on ->
+#: {how the transaction begins: (method of that object whose context manager replaces the
+#: begin ... commit, whether a commit on that object (not only on the begin's handle) ends it)}.
+#: "execute BEGIN" is ``obj.execute("BEGIN")``; an empty method means the `with` goes on the call
+#: that created the transaction object (asyncpg ``tr = conn.transaction(); await tr.start()``).
+TX_WITH_FORMS: dict[str, dict[str, tuple[str, bool]]] = {
+    "sa.connection": {"begin": ("begin", True), "begin_nested": ("begin_nested", False)},
+    "sa.session": {"begin": ("begin", True), "begin_nested": ("begin_nested", False)},
+    "sa.scoped-member": {"begin": ("begin", True), "begin_nested": ("begin_nested", False)},
+    "sa.scoped-session": {"begin": ("begin", True), "begin_nested": ("begin_nested", False)},
+    "psycopg.connection": {"execute BEGIN": ("transaction", True)},
+    "asyncpg.transaction": {"start": ("", False)},
+}
+
 #: wrappers that take ownership of a resource passed to them and close it
 OWNERSHIP_TAKERS = frozenset({
     "contextlib.closing",
