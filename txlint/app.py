@@ -29,6 +29,7 @@ class CheckRequest:
     write_baseline: str | None = None
     stdin_filename: str | None = None
     statistics: bool = False
+    show_source: bool = False
     fix: bool = False
     diff: bool = False
     unsafe_fixes: bool = False
@@ -130,7 +131,17 @@ def _run(req: CheckRequest) -> int:
     if req.verbose:
         _err(f"txlint {_version()}: {len(targets)} file(s), {len(enabled)} rule(s), jobs={jobs}, "
              f"config={settings.config_path or 'none'}, cache={'off' if cache is None else cache.dir}")
-    results, stats = run(targets, options, jobs=jobs, cache=cache, stdin_text=stdin_text, progress=progress)
+    bar = None
+    if progress is None:  # on a terminal, a bar for runs longer than about a second (never --quiet)
+        from txlint.progress import progress_bar
+
+        bar = progress_bar(len(targets), quiet=req.quiet, verbose=req.verbose)
+        progress = bar.advance if bar is not None else None
+    try:
+        results, stats = run(targets, options, jobs=jobs, cache=cache, stdin_text=stdin_text, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
 
     if req.diff:
         changed = _apply_fixes(results, req, stdin_text, root=root)
@@ -173,8 +184,14 @@ def _run(req: CheckRequest) -> int:
     from txlint.reporters import render
 
     enabled_rules = {code: rules[code] for code in enabled if code in rules}
+    color = False
+    if req.show_source:
+        from txlint.reporters.text import use_color
+
+        color = use_color(sys.stdout)
     out = render(req.fmt, diagnostics, files_checked=len(targets), errors=[], rules=enabled_rules,
-                 statistics=req.statistics)
+                 statistics=req.statistics, show_source=req.show_source, color=color,
+                 sources={req.stdin_filename: stdin_text} if stdin_text is not None else None)
     if out:
         sys.stdout.write(out)
         sys.stdout.flush()

@@ -35,6 +35,8 @@ def _echo_err(message: str) -> None:
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record today's findings and exit 0.")
 @click.option("--stdin-filename", metavar="NAME", help="Read source from stdin and report it as NAME.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule after the findings.")
+@click.option("--show-source", is_flag=True,
+              help="Under each text finding, show the source line with a caret, then the trace steps.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--diff", is_flag=True, help="Show the safe fixes as a unified diff; write nothing.")
 @click.option("--unsafe-fixes", is_flag=True,
@@ -44,7 +46,7 @@ def _echo_err(message: str) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also print progress and timing to stderr.")
 @click.version_option(__version__, "--version", prog_name="txlint")
 def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, cache_dir, baseline, write_baseline,
-          stdin_filename, statistics, fix, diff, unsafe_fixes, exit_zero, quiet, verbose):
+          stdin_filename, statistics, show_source, fix, diff, unsafe_fixes, exit_zero, quiet, verbose):
     """Find database transaction and session leaks in Python code.
 
     \b
@@ -58,7 +60,7 @@ def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, cache_dir
         paths=list(paths), fmt=fmt, select=list(select), ignore=list(ignore), exclude=list(exclude),
         config=config, jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, baseline=baseline, write_baseline=write_baseline,
         stdin_filename=stdin_filename, statistics=statistics, fix=fix, diff=diff, exit_zero=exit_zero,
-        unsafe_fixes=unsafe_fixes,
+        unsafe_fixes=unsafe_fixes, show_source=show_source,
         quiet=quiet, verbose=verbose,
     )
     sys.exit(run_check(request))

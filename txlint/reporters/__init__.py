@@ -17,19 +17,23 @@ FORMATS = ("text", "json", "sarif", "github")
 
 
 def render(fmt: str, diagnostics: Sequence["Diagnostic"], *, files_checked: int, errors: Sequence[str],
-           rules: dict[str, type["Rule"]], statistics: bool = False) -> str:
+           rules: dict[str, type["Rule"]], statistics: bool = False, show_source: bool = False,
+           color: bool = False, sources: dict[str, str] | None = None) -> str:
     """The whole report for one run, ending with a newline when it is not empty.
 
     ``diagnostics`` come sorted (path, line, column, code); ``rules`` maps every enabled code to
     its rule class (TXL000 has none: its name and summary come from ``registry.BUILTIN_CODES``).
     ``statistics`` adds per-code counts after the findings of the text format; the other formats
-    are machine-readable and never change shape.
+    are machine-readable and never change shape.  ``show_source`` (text only) adds the source
+    line, a caret and the trace under each finding, in colour when ``color``; ``sources`` maps
+    reported paths to their text when they are not read from disk (stdin).
     """
     diagnostics = list(diagnostics)
     if fmt == "text":
         from txlint.reporters.text import render_text
 
-        return render_text(diagnostics, rules=rules, statistics=statistics)
+        return render_text(diagnostics, rules=rules, statistics=statistics, show_source=show_source, color=color,
+                           sources=sources)
     if fmt == "json":
         from txlint.reporters.json_ import render_json
 
