@@ -79,7 +79,7 @@ VALID_301 = [
     scoped('from worker.celery_app import celery\nfrom worker.db import Session\n\n\n@celery.task\ndef count():\n    try:\n        return Session.query(1).count()\n    finally:\n        Session.close()\n', note="close() on the registry closes the thread's session"),
     scoped('from worker.celery_app import celery\nfrom worker.db import Session\n\n\n@celery.task\ndef count():\n    return Session.query(1).count()\n', extra={'worker/signals.py': 'from celery.signals import task_postrun\n\nfrom worker.db import Session\n\n\n@task_postrun.connect\ndef remove_session(sender=None, **kwargs):\n    Session.remove()\n'}),
     scoped('from worker.celery_app import celery\nfrom worker.db import Session\n\n\n@celery.task\ndef count():\n    with Session() as session:\n        return session.execute("SELECT 1").scalar()\n', note="`with Session()` closes the thread's session"),
-    fsa('from app.celery_app import celery\nfrom app.extensions import db\nfrom app.models import User, Invoice\n\n\nfrom app.helpers import finish\n\n\n@celery.task\ndef mark(user_id):\n    try:\n        db.session.get(User, user_id)\n    finally:\n        finish()\n', extra={'app/helpers.py': 'from app.extensions import db\n\n\ndef finish():\n    db.session.commit()\n    db.session.remove()\n'}, note='finally calls a project helper that removes'),
+    fsa('from app.celery_app import celery\nfrom app.extensions import db\nfrom app.models import User, Invoice\n\n\nfrom app.helpers import finish\n\n\n@celery.task\ndef mark(user_id):\n    try:\n        db.session.get(User, user_id)\n    finally:\n        finish()\n', extra={'app/helpers.py': 'from app.extensions import db\n\n\ndef finish():\n    try:\n        db.session.commit()\n    finally:\n        db.session.remove()\n'}, note='finally calls a project helper that removes, whatever the commit does'),
     fsa('from app.celery_app import celery\nfrom app.extensions import db\nfrom app.models import User, Invoice\n\n\n@celery.task\ndef mark(user_id):\n    try:\n        db.session.get(User, user_id)\n        if user_id < 0:\n            return None\n        db.session.commit()\n    except Exception:\n        db.session.rollback()\n        raise\n    finally:\n        db.session.remove()\n', note='early return inside try/finally still removes'),
     fsa('from app.celery_app import celery\nfrom app.extensions import db\nfrom app.models import User, Invoice\n\n\ndef helper(user_id):\n    try:\n        return db.session.get(User, user_id)\n    finally:\n        db.session.remove()\n\n\n@celery.task\ndef mark(user_id):\n    return helper(user_id).email\n', note='the helper cleans up after itself'),
     fsa('from app.celery_app import celery\nfrom app.extensions import db\nfrom app.models import User, Invoice\n\n\n@celery.task\ndef schedule(user_id):\n    from app.other import notify\n\n    notify.delay(user_id)\n', note="calling another task's delay is not a use"),
@@ -129,4 +129,357 @@ from app.extensions import db
 def count_users() -> int:
     return db.session.execute(db.text("SELECT count(*) FROM users")).scalar()
 """}, check="app/tasks.py", note="the Flask documentation's celery_init_app: task_cls runs every task in an app context"),
+]
+
+
+# ---------------------------------------------------------------- per app and per registry (contract §15)
+CONTEXT_TASK = """
+from celery import Celery, Task
+from flask import Flask
+
+from {pkg}.extensions import db
+
+flask_app = Flask(__name__)
+db.init_app(flask_app)
+
+
+class ContextTask(Task):
+    def __call__(self, *args, **kwargs):
+        with flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+
+celery = Celery("{pkg}", task_cls=ContextTask)
+"""
+PLAIN_APP = """
+from celery import Celery
+
+celery = Celery("{pkg}")
+"""
+
+
+def two_apps(tasks: str, *, check: str, extra: dict | None = None, note: str = ""):
+    """Two Celery apps in one project: ``web`` installs an app-context Task class, ``batch`` does not."""
+    files = {"web/__init__.py": "", "web/extensions.py": EXT, "web/worker.py": CONTEXT_TASK.format(pkg="web"),
+             "batch/__init__.py": "", "batch/worker.py": PLAIN_APP.format(pkg="batch"), check: tasks}
+    files.update(extra or {})
+    return ex(files=files, check=check, note=note)
+
+
+FLASK_SCOPED = """
+from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+engine = create_engine("postgresql://app@db/app", pool_pre_ping=True)
+Session = scoped_session(sessionmaker(bind=engine))
+app = Flask(__name__)
+"""
+
+
+def flask_scoped(tasks: str, *, teardown: str = "", note: str = ""):
+    """Flask with a plain ``scoped_session`` (no Flask-SQLAlchemy): ``site/db.py``."""
+    files = {"site/__init__.py": "", "site/db.py": FLASK_SCOPED + teardown,
+             "site/worker.py": PLAIN_APP.format(pkg="site"), "site/tasks.py": tasks}
+    return ex(files=files, check="site/tasks.py", note=note)
+
+
+TEARDOWN = """
+
+@app.teardown_appcontext
+def shutdown_session(exception=None):
+    Session.remove()
+"""
+
+INVALID_301 += [
+    two_apps("""
+        from batch.worker import celery
+        from web.extensions import db
+
+
+        @celery.task
+        def nightly_totals():  # expect: TXL301
+            return db.session.execute(db.text("SELECT sum(total) FROM orders")).scalar()
+    """, check="batch/tasks.py", note="the other app of the project installs an app-context Task class, not this one"),
+    two_apps("""
+        from celery import shared_task
+
+        from web.extensions import db
+
+
+        @shared_task
+        def archive():  # expect: TXL301
+            db.session.execute(db.text("DELETE FROM sessions WHERE expired"))
+            db.session.commit()
+    """, check="jobs/tasks.py", extra={"jobs/__init__.py": ""},
+        note="a shared task of a package with no app runs on every app of the project: batch does not cover it"),
+    two_apps("""
+        from celery import shared_task
+
+        from web.extensions import db
+
+
+        @shared_task
+        def archive():  # expect: TXL301
+            db.session.execute(db.text("DELETE FROM sessions WHERE expired"))
+    """, check="web/tasks.py", extra={"web/beat.py": PLAIN_APP.format(pkg="web_beat")},
+        note="its own package defines two apps and only one installs the Task class"),
+    fsa("""
+        from app.celery_app import celery
+        from app.extensions import db
+        from app.models import User
+
+
+        @celery.task
+        def mark(user_id):  # expect: TXL301
+            db.session.get(User, user_id).verified = True
+            db.session.commit()
+    """, extra={"reports/__init__.py": "", "reports/extensions.py": EXT,
+                "reports/signals.py": """
+                    from celery.signals import task_postrun
+
+                    from reports.extensions import db
+
+
+                    @task_postrun.connect
+                    def remove_reports_session(**kwargs):
+                        db.session.remove()
+                """}, note="the task_postrun handler removes another Flask-SQLAlchemy db"),
+    fsa("""
+        from app.celery_app import celery
+        from app.extensions import db
+        from app.models import User
+
+
+        @celery.task
+        def mark(user_id):  # expect: TXL301
+            db.session.get(User, user_id).verified = True
+            db.session.commit()
+    """, signals="""
+        from celery.signals import task_postrun
+
+        from app.extensions import db
+
+
+        @task_postrun.connect
+        def close_session(**kwargs):
+            db.session.commit()
+            db.session.remove()
+    """, note="the handler's commit() can raise and skip the remove()"),
+    fsa("""
+        from app.celery_app import celery
+        from app.extensions import db
+        from app.models import User
+
+
+        @celery.task
+        def mark(user_id):  # expect: TXL301
+            try:
+                db.session.get(User, user_id)
+            finally:
+                finish()
+
+
+        def finish():
+            db.session.commit()
+            db.session.remove()
+    """, note="the helper the finally calls commits first: an exception skips its remove()"),
+    fsa("""
+        from app.celery_app import celery
+        from app.extensions import db
+        from app.models import User
+
+        from app.services import load_and_forget
+
+
+        @celery.task
+        def mark(user_id):  # expect: TXL301
+            return load_and_forget(user_id)
+    """, extra={"app/services.py": """
+        from app.extensions import db
+        from app.models import User
+
+
+        def load_and_forget(user_id):
+            user = db.session.get(User, user_id)
+            email = user.email.lower()
+            db.session.remove()
+            return email
+    """}, note="the helper removes the session at its end, which an exception skips"),
+    flask_scoped("""
+        from site.db import Session, app
+        from site.worker import celery
+
+
+        @celery.task
+        def expire(ids):  # expect: TXL301
+            with app.app_context():
+                Session.execute("UPDATE tokens SET expired = true")
+                Session.commit()
+    """, note="an app context does not remove a plain scoped_session that no teardown removes"),
+    flask_scoped("""
+        from site.db import Session, app
+        from site.worker import celery
+
+
+        @celery.task
+        def expire(ids):  # expect: TXL301
+            with app.app_context():
+                Session.execute("UPDATE tokens SET expired = true")
+    """, teardown="""
+
+@app.teardown_request
+def shutdown_session(exception=None):
+    Session.remove()
+""", note="teardown_request runs when a request ends, not when an app context does"),
+    ex(files={"site/__init__.py": "", "site/db.py": FLASK_SCOPED + "admin = Flask('admin')\n" +
+              TEARDOWN.replace("@app.", "@admin."),
+              "site/worker.py": PLAIN_APP.format(pkg="site"), "site/tasks.py": """
+        from site.db import Session, app
+        from site.worker import celery
+
+
+        @celery.task
+        def expire(ids):  # expect: TXL301
+            with app.app_context():
+                Session.execute("UPDATE tokens SET expired = true")
+    """}, check="site/tasks.py", note="the teardown is registered on another Flask app"),
+]
+
+VALID_301 += [
+    two_apps("""
+        from web.extensions import db
+        from web.worker import celery
+
+
+        @celery.task
+        def refresh_totals():
+            return db.session.execute(db.text("SELECT sum(total) FROM orders")).scalar()
+    """, check="web/tasks.py", note="this app installs the app-context Task class (the other one does not)"),
+    two_apps("""
+        from celery import shared_task
+
+        from web.extensions import db
+
+
+        @shared_task
+        def archive():
+            db.session.execute(db.text("DELETE FROM sessions WHERE expired"))
+    """, check="web/tasks.py", note="a shared task runs on the apps of its own package"),
+    ex(files={"web/__init__.py": "", "web/extensions.py": EXT, "web/celery_app.py": PLAIN_APP.format(pkg="web"),
+              "web/flask_app.py": """
+        from flask import Flask
+
+        from web.celery_app import celery
+
+        app = Flask(__name__)
+
+
+        class AppContextTask(celery.Task):
+            def __call__(self, *args, **kwargs):
+                with app.app_context():
+                    return super().__call__(*args, **kwargs)
+
+
+        celery.Task = AppContextTask
+    """, "web/tasks.py": """
+        from web.celery_app import celery
+        from web.extensions import db
+
+
+        @celery.task
+        def count():
+            return db.session.execute(db.text("SELECT 1")).scalar()
+    """}, check="web/tasks.py", note="app.Task = ... set on the app object in another module"),
+    ex(files={"web/__init__.py": "", "web/extensions.py": EXT + "\nfrom celery import Celery\n\ncelery = Celery()\n",
+              "web/factory.py": """
+        from flask import Flask
+
+        from web.extensions import celery, db
+
+
+        def init_celery(app, worker):
+            class ContextTask(worker.Task):
+                def __call__(self, *args, **kwargs):
+                    with app.app_context():
+                        return self.run(*args, **kwargs)
+
+            worker.Task = ContextTask
+
+
+        def create_app():
+            app = Flask(__name__)
+            db.init_app(app)
+            init_celery(app, celery)
+            return app
+    """, "web/tasks.py": """
+        from web.extensions import celery, db
+
+
+        @celery.task
+        def count():
+            return db.session.execute(db.text("SELECT 1")).scalar()
+    """}, check="web/tasks.py", note="the Task class is installed on the app a factory is given"),
+    flask_scoped("""
+        from site.db import Session, app
+        from site.worker import celery
+
+
+        @celery.task
+        def expire(ids):
+            with app.app_context():
+                Session.execute("UPDATE tokens SET expired = true")
+                Session.commit()
+    """, teardown=TEARDOWN, note="the Flask app's teardown_appcontext removes the registry"),
+    flask_scoped("""
+        from site.db import Session, app
+        from site.worker import celery
+
+
+        @celery.task
+        def expire(ids):
+            with app.test_request_context():
+                Session.execute("UPDATE tokens SET expired = true")
+    """, teardown=TEARDOWN.replace("teardown_appcontext", "teardown_request"),
+        note="a request context runs the teardown_request functions"),
+    fsa("""
+        from app.celery_app import celery
+        from app.extensions import db
+        from app.models import User
+
+
+        @celery.task
+        def mark(user_id):
+            db.session.get(User, user_id).verified = True
+            db.session.commit()
+    """, signals="""
+        from celery.signals import task_postrun
+
+        from app.extensions import db
+
+
+        @task_postrun.connect
+        def close_session(**kwargs):
+            try:
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+            db.session.remove()
+    """, note="a rollback() does not count as a call that can skip the remove() after it"),
+    scoped("""
+        from sqlalchemy.orm import scoped_session, sessionmaker
+
+        from worker.celery_app import celery
+        from worker.db import engine
+
+
+        @celery.task
+        def rebuild(ids):
+            Session = scoped_session(sessionmaker(bind=engine))
+            try:
+                Session.execute("DELETE FROM cache")
+                Session.commit()
+            finally:
+                Session.remove()
+    """, note="a registry created inside the task is the task's own resource (TXL201/202), never TXL301"),
 ]

@@ -36,7 +36,7 @@ class _Uses:
         for node in X.walk_function(fn):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                     and isinstance(node.value, ast.Call) and not node.value.args:
-                reg = X.registry_of(self.ctx, view, node.value.func, local)
+                reg = X.registry_info(self.ctx, view, node.value.func, local)
                 if reg is not None:
                     aliases[(id(fn), node.targets[0].id)] = reg
                     self.skip.add(id(node.value.func))
@@ -80,8 +80,9 @@ class _Uses:
                     inner.add(X.registry_of(ctx, view, expr.func, local)[0])
                     continue
                 self._node(view, fn, cls, depth, local, expr, covers, out)
-                if X._is_app_context(expr):
-                    inner.add(X.ALL)
+                context = X.context_of(view, expr, local)
+                if context is not None:
+                    inner.add(context)  # a Flask context: its teardowns run when the block ends
                 elif isinstance(expr, ast.Call) and not expr.args:
                     reg = X.registry_of(ctx, view, expr.func, local)
                     if reg is not None:
@@ -91,35 +92,37 @@ class _Uses:
         if isinstance(node, ast.Attribute):
             if _is_neutral_receiver(ctx, view, node, local):
                 return
-            reg = X.registry_of(ctx, view, node, local)
+            reg = X.registry_info(ctx, view, node, local)
             if reg is not None:
-                out.append((X.RegistryUse(reg[0], reg[1], node.lineno, node.col_offset), covers))
+                out.append((X.RegistryUse(reg[0], reg[1], node.lineno, node.col_offset, flask=reg[2]), covers))
                 return
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if id(node) in self.skip:
                 return
             alias = self.aliases.get((id(fn), node.id))
             if alias is not None:
-                out.append((X.RegistryUse(alias[0], alias[1], node.lineno, node.col_offset), covers))
+                out.append((X.RegistryUse(alias[0], alias[1], node.lineno, node.col_offset, flask=alias[2]), covers))
                 return
-            reg = X.registry_of(ctx, view, node, local)
+            reg = X.registry_info(ctx, view, node, local)
             if reg is not None:
-                out.append((X.RegistryUse(reg[0], reg[1], node.lineno, node.col_offset), covers))
+                out.append((X.RegistryUse(reg[0], reg[1], node.lineno, node.col_offset, flask=reg[2]), covers))
                 return
         elif isinstance(node, ast.Call) and depth < X.MAX_DEPTH:
             helper = self._helper(view, cls, node.func, local)
             if helper is not None:
                 hview, hfn = helper
-                own = X.released_registries(ctx, hview, hfn.body)
+                # a cleanup in the helper counts only where it covers the use (try/finally, with):
+                # a remove() that an exception or an early return can skip is no cleanup (§15)
                 for use, hcovers in self.leaky(hview, hfn, None, depth + 1):
-                    if X.ALL in hcovers or use.identity in hcovers or use.identity in own:
+                    if X.covered(use, hcovers):
                         continue
                     where = os.path.basename(hview.syms.path) if hview is not view else ""
                     name = getattr(hfn, "name", "helper")
                     via = f"{name}() line {use.line}" + (f" in {where}" if where else "")
                     if use.via:
                         via = f"{via}, {use.via}"
-                    out.append((X.RegistryUse(use.identity, use.label, node.lineno, node.col_offset, via), covers))
+                    out.append((X.RegistryUse(use.identity, use.label, node.lineno, node.col_offset, via, use.flask),
+                                covers | hcovers))
         for child in ast.iter_child_nodes(node):
             self._node(view, fn, cls, depth, local, child, covers, out)
 
@@ -179,11 +182,20 @@ no `finally` that calls `remove()`/`close()` on it, no `task_postrun`/`task_prer
 that removes it, no Task base class whose `after_return` removes it, no Flask app context around
 the body.
 
+What covers what: a Task class installed on an app (`Celery(..., task_cls=...)`, `app.Task = ...`)
+covers that app's tasks only (`@x.task` runs on app `x`; a `@shared_task` on every app of its own
+top-level package, else of the project, and is covered only when all of them cover it); a
+`task_postrun`/`task_prerun` handler covers the registries it removes, not others; a Flask app
+context (around the body, or in a Task class's `__call__`) ends Flask-SQLAlchemy's session, and a
+plain `scoped_session` only when a `teardown_appcontext` of that Flask app removes it
+(`teardown_request` functions run only when a request context ends).
+
 A `finally` that only commits, an `after_return` that only logs, a `worker_process_init` handler
-that only disposes the engine, or a `remove()` at the end of the body that an early return or an
-exception skips are not cleanup.  Flask views and `app.cli` commands are never reported (Flask
-removes the session at the end of each request or app context).  A session the task creates from a
-`sessionmaker` and closes itself is TXL201/TXL202's business.
+that only disposes the engine, or a `remove()` that an early return or an exception can skip (at
+the end of the body, after a `commit()` in a handler, in a helper the task calls) are not cleanup.
+Flask views and `app.cli` commands are never reported (Flask removes the session at the end of each
+request or app context).  A session the task creates from a `sessionmaker` and closes itself is
+TXL201/TXL202's business, and so is a `scoped_session(...)` registry created inside the task.
 
 ## Why is this bad
 A Celery worker process runs tasks for days.  A scoped session lives in a thread-local registry:
@@ -233,30 +245,36 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
         view = idx.view
         memo: dict = {}
         walker = _Uses(ctx, memo)
-        outside: set[str] | None = None
+        project: list = []
+
+        def project_index() -> X.WorkerIndex:
+            if not project:
+                project.append(X.worker_index(ctx))
+                ctx.project.touched.update(project[0].files)
+            return project[0]
+
         for task in idx.tasks:
-            uses = [u for u, covers in walker.leaky(view, task.node, task.cls, 0)
-                    if X.ALL not in covers and u.identity not in covers]
+            uses = [(u, c) for u, c in walker.leaky(view, task.node, task.cls, 0) if not X.covered(u, c)]
             if not uses:
                 continue
-            if outside is None:
-                sig = X.signal_index(ctx)
-                ctx.project.touched.update(sig.files)
-                outside = sig.cleaned()
-            cleaned = set(outside)
+            windex = project_index()
+            uses = [(u, c) for u, c in uses if not X.covered(u, c, windex.torn_down)]
+            if not uses:
+                continue
+            cleaned = windex.cleaned()  # signal handlers, whatever app runs the task
+            apps: list[set[str]] = [set()]  # §15: covered only when every app it can run on covers
             if task.cls is not None:
-                cleaned |= X.class_cleanups(ctx, view, task.cls)
-            if task.base is not None:
+                cleaned |= X.class_cleanups(ctx, view, task.cls)  # its own class, not the app's Task
+            elif task.base is not None:
                 target = X.definition(ctx, view, task.base)
                 if target is not None and isinstance(target[1], ast.ClassDef):
                     cleaned |= X.class_cleanups(ctx, target[0], target[1])
-                elif target is None:
+                elif target is None and not (view.ref(task.base) or "").startswith("celery."):
                     continue  # a base class we cannot see: never invent a leak
-            if X.ALL not in cleaned:
-                cleaned |= X.app_task_class_cleanups(ctx, view, task.app)
-            if X.ALL in cleaned:
-                continue
-            leaks = [u for u in uses if u.identity not in cleaned]
+            else:
+                apps = windex.app_cleanups(X.task_apps(ctx, view, task, windex)) or [set()]
+            leaks = [u for u, c in uses
+                     if not all(X.covered(u, c | cleaned | app, windex.torn_down) for app in apps)]
             if not leaks:
                 continue
             self._report(ctx, view, task, leaks[0], leaks)

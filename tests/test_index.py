@@ -218,16 +218,18 @@ SIGNAL_FILES = {
 }
 
 
-def test_signal_index_lists_handlers_and_what_they_remove(tmp_path):
+def test_worker_index_lists_handlers_and_what_they_remove(tmp_path):
     write(tmp_path, SIGNAL_FILES)
     ctx = make_ctx(tmp_path, "app/tasks.py")
-    sig = X.signal_index(ctx)
-    assert [os.path.basename(f) for f in sig.files] == ["handlers.py"]  # byte prefilter
+    sig = X.worker_index(ctx)
+    # byte prefilter: only modules that can hold an app, a Task install, a handler or a teardown
+    assert sorted(os.path.basename(f) for f in sig.files) == ["celery_app.py", "handlers.py"]
     found = {(h.signal.rsplit(".", 1)[1], h.name): set(h.removes) for h in sig.handlers}
     assert found == {("task_postrun", "remove"): {"app.extensions.db.session"},
                      ("worker_process_init", "dispose"): set()}
     assert sig.cleaned() == {"app.extensions.db.session"}
-    assert X.signal_index(ctx) is sig  # computed once per process and project
+    assert [(a.module, a.line, a.cleanups) for a in sig.apps.values()] == [("app.celery_app", 3, set())]
+    assert X.worker_index(ctx) is sig  # computed once per process and project
 
 
 def test_handler_in_another_module_cleans_and_removing_it_reports():
@@ -417,3 +419,182 @@ def test_backoff_only_retry_loop_is_not_a_wait_loop():
     # a wait outside the handler makes it a waiting loop again
     assert codes_at({"r.py": src}, "r.py", codes=("TXL403",)) == [(7, "TXL403")]
     assert codes_at({"r.py": src.replace("            time.sleep(0)\n", "")}, "r.py", codes=("TXL403",)) == []
+
+
+# ------------------------------------------------------------------ the project's edge (contract §9)
+SIBLINGS = {
+    "app/__init__.py": "",
+    "app/ext.py": "from celery import Celery\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                  "db = SQLAlchemy()\ncelery = Celery('app')\n",
+    "app/tasks.py": "from app.ext import celery, db\n\n\n@celery.task\ndef job():\n    db.session.execute('SELECT 1')\n",
+    # a sibling folder of the analysed package: not part of what was given
+    "legacy/__init__.py": "",
+    "legacy/worker.py": "from celery.signals import task_postrun\n\nfrom app.ext import db\n\n\n"
+                        "@task_postrun.connect\ndef cleanup(**kw):\n    db.session.remove()\n",
+}
+
+
+def _marker_above(path) -> bool:
+    from txlint.names import PROJECT_MARKERS
+
+    probe = os.path.abspath(path)
+    while True:
+        if any(os.path.exists(os.path.join(probe, m)) for m in PROJECT_MARKERS):
+            return True
+        if os.path.dirname(probe) == probe:
+            return False
+        probe = os.path.dirname(probe)
+
+
+def test_sibling_folders_of_an_analysed_package_are_never_read(project):
+    if _marker_above(project.root):
+        pytest.skip("a project marker above the temporary folder makes it part of a project")
+    for rel, text in SIBLINGS.items():
+        project.write(rel, text)
+    run = project.run("--no-cache", "--select", "TXL301", "app")
+    assert run.findings() == [(os.path.join("app", "tasks.py"), 5, "TXL301")], run.out
+    # with a project marker above, the sibling folder is part of the project: its handler counts
+    project.write("pyproject.toml", "[project]\nname = 'shop'\n")
+    run = project.run("--no-cache", "--select", "TXL301", "app")
+    assert run.rc == 0, run.out
+
+
+def test_modules_outside_the_project_are_not_found(tmp_path):
+    write(tmp_path, SIBLINGS)
+    from txlint.names import ProjectModules
+
+    inside = ProjectModules([str(tmp_path)], boundary=[str(tmp_path / "app")])
+    assert inside.find_file("app.ext") == str(tmp_path / "app" / "ext.py")
+    assert inside.find_file("legacy.worker") is None
+    assert inside.load(str(tmp_path / "legacy" / "worker.py")) is None
+    # a file given outside the run's project root gets its own project, not the folder above it
+    opts = Options(enabled=frozenset({"TXL301"}), project_root=str(tmp_path / "app"))
+    other = project_for(str(tmp_path / "legacy" / "worker.py"), opts)
+    assert other.boundary == [str(tmp_path / "legacy")]
+    assert project_for(str(tmp_path / "app" / "tasks.py"), opts).boundary == [str(tmp_path / "app")]
+
+
+# ------------------------------------------------------------------ apps and the Task classes installed on each
+def test_task_classes_are_installed_per_app(tmp_path):
+    write(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/extensions.py": EXT,
+        "proj/apps.py": """
+            from celery import Celery, Task
+            from flask import Flask
+
+            web = Flask(__name__)
+
+
+            class ContextTask(Task):
+                def __call__(self, *args, **kwargs):
+                    with web.app_context():
+                        return self.run(*args, **kwargs)
+
+
+            class Plain(Task):
+                pass
+
+
+            front = Celery("front", task_cls=ContextTask)
+            back = Celery("back", task_cls="proj.apps:Plain")
+            third = Celery("third")
+            third.Task = ContextTask
+            vendor = Celery("vendor", task_cls="vendor_lib.tasks:SessionTask")
+        """,
+    })
+    ctx = make_ctx(tmp_path, "proj/apps.py")
+    index = X.worker_index(ctx)
+    by_line = {a.line: a.cleanups for a in index.apps.values()}
+    ctx_cover = X.context_cover("app", "proj.apps.web")
+    assert by_line == {17: {ctx_cover}, 18: set(), 19: {ctx_cover}, 21: {X.ALL}}
+    assert not index.loose
+    assert X.app_sites(ctx, "proj.apps.front") == [k for k, a in index.apps.items() if a.line == 17]
+
+
+def test_a_task_class_installed_through_a_parameter_goes_to_the_callers_app(tmp_path):
+    write(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/apps.py": "from celery import Celery\n\nfront = Celery('front')\nback = Celery('back')\n",
+        "proj/setup.py": """
+            from flask import Flask
+
+            from proj.apps import front
+
+
+            def install(worker, app):
+                class ContextTask(worker.Task):
+                    def __call__(self, *args, **kwargs):
+                        with app.app_context():
+                            return self.run(*args, **kwargs)
+
+                worker.Task = ContextTask
+
+
+            install(front, Flask(__name__))
+        """,
+    })
+    index = X.worker_index(make_ctx(tmp_path, "proj/setup.py"))
+    assert {a.line: bool(a.cleanups) for a in index.apps.values()} == {3: True, 4: False}
+
+
+def test_released_registries_counts_only_cleanups_nothing_can_skip(tmp_path):
+    write(tmp_path, {"w.py": """
+        from sqlalchemy.orm import scoped_session, sessionmaker
+
+        A = scoped_session(sessionmaker())
+        B = scoped_session(sessionmaker())
+
+
+        def straight():
+            A.remove()
+            B.close()
+
+
+        def after_a_call():
+            A.commit()
+            B.remove()
+
+
+        def early_return(flag):
+            A.remove()
+            if flag:
+                return
+            B.remove()
+
+
+        def caught():
+            try:
+                A.commit()
+            except Exception:
+                A.rollback()
+            B.remove()
+
+
+        def narrow():
+            try:
+                A.commit()
+            except ValueError:
+                A.rollback()
+            B.remove()
+
+
+        def in_finally():
+            try:
+                A.commit()
+            finally:
+                B.remove()
+    """})
+    ctx = make_ctx(tmp_path, "w.py")
+    view = X.view_for(ctx)
+    fns = {f.name: f for f in ctx.ast.body if isinstance(f, ast.FunctionDef)}
+
+    def names(fn):
+        return {i.rsplit(".", 1)[1] for i in X.released_registries(ctx, view, fns[fn].body)}
+
+    assert names("straight") == {"A", "B"}
+    assert names("after_a_call") == set()
+    assert names("early_return") == {"A"}
+    assert names("caught") == {"B"}
+    assert names("narrow") == set()
+    assert names("in_finally") == {"B"}

@@ -7,7 +7,7 @@ import re
 
 from txlint.context import FileContext, Options
 from txlint.diagnostics import Diagnostic, FileResult
-from txlint.names import ProjectModules, import_root_for
+from txlint.names import ProjectModules, import_root_for, project_edge_for
 from txlint.registry import PYTHON, load_rules, rule_name, all_codes
 from txlint.resources import DEFAULT_TABLE, ResourceTable
 from txlint.source import SourceError, decode, load_python, read_bytes
@@ -35,11 +35,16 @@ def table_for(options: Options) -> ResourceTable:
 
 
 def project_for(path: str, options: Options) -> ProjectModules:
-    """One lazily-filled module cache per worker and project root."""
+    """One lazily-filled module cache per worker and project (contract §9: the run's project root,
+    or for a file given outside it, that file's own project).  Modules resolve from the import
+    root of each analysed file, which may lie above the project, but are read only inside it."""
     root = os.path.abspath(options.project_root or ".")
+    here = os.path.abspath(path)
+    if path != "-" and not (here == root or here.startswith(root.rstrip(os.sep) + os.sep)):
+        root = project_edge_for(here)
     project = _PROJECTS.get(root)
     if project is None:
-        project = _PROJECTS[root] = ProjectModules([root, os.path.join(root, "src")])
+        project = _PROJECTS[root] = ProjectModules([root, os.path.join(root, "src")], boundary=[root])
     project.add_root(import_root_for(path))
     return project
 

@@ -9,9 +9,12 @@ One cheap pass (CPython :mod:`ast`, never libcst, never importing) per module re
 * Celery tasks (``@app.task``, ``@shared_task``, ``@celery.task``, configured ``task-decorators``,
   ``@x.task`` on an imported app object whose module is outside the analysed tree) and
   class-based tasks (subclasses of ``celery.Task`` / ``app.Task``);
-* Task base classes and what their ``after_return`` / ``__call__`` do;
-* Celery signal handlers (``task_postrun`` / ``task_prerun``) anywhere in the project and which
-  registries they remove.  Only files whose bytes mention those signals are parsed for this.
+* Task base classes and what their ``after_return`` / ``__call__`` do (a ``finally`` that removes,
+  a Flask app context);
+* project-wide (:func:`worker_index`, one scan of the files inside the project's edge whose bytes
+  can hold one): the Celery apps (each ``Celery(...)`` call) and the Task classes installed on each
+  (``task_cls=``, ``app.Task = ...``), signal handlers (``task_postrun`` / ``task_prerun``) and the
+  registries they remove, Flask teardowns and the registries they remove (contract §15).
 
 Rules reach it through :func:`index_for` (``ctx.fact``); other modules are read lazily from disk
 through ``ctx.project`` (:class:`txlint.names.ProjectModules`), and everything is cached per
@@ -24,7 +27,7 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
 from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_for
@@ -32,15 +35,27 @@ from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_fo
 if TYPE_CHECKING:  # pragma: no cover
     from txlint.context import FileContext
 
-#: a registry "cleaned" by every cleanup (an app context's teardown)
+#: a cover that ends every registry: a Task class installed on an app that txlint cannot see
 ALL = "*"
+#: prefix of the cover a Flask app or request context gives (see :func:`context_cover`)
+CONTEXT = "<ctx>"
+#: a Flask app txlint cannot name
+UNKNOWN = "?"
 #: methods on a registry that release it rather than use it
 REGISTRY_RELEASE = frozenset({"remove", "close"})
+#: a registry's own cleanup calls, not taken as calls that can skip the cleanup after them
+REGISTRY_QUIET = frozenset({"remove", "close", "rollback"})
 #: methods on a registry that are configuration, not use
 REGISTRY_NEUTRAL = frozenset({"remove", "close", "configure", "registry"})
 CLEANUP_SIGNALS = frozenset({"celery.signals.task_postrun", "celery.signals.task_prerun"})
 TASK_BASE_REFS = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
-_SIGNAL_BYTES = (b"task_postrun", b"task_prerun", b"task_cls", b".Task =", b".Task=")
+#: a module whose bytes hold none of these has no Celery app, Task install, handler or teardown
+_SCAN_BYTES = (b"task_postrun", b"task_prerun", b"task_cls", b".Task", b"Celery", b"teardown_")
+#: Flask: entering a context (kind of context) / registering a teardown (kind of context it runs on)
+_CONTEXT_METHODS = {"app_context": "app", "test_request_context": "request"}
+_TEARDOWNS = {"teardown_appcontext": "app", "teardown_request": "request", "teardown_app_request": "request"}
+_REGISTERING = frozenset({"connect"}) | frozenset(_TEARDOWNS)
+_CATCH_ALL = frozenset({"Exception", "BaseException"})
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "build", "dist", "__pycache__", ".tox", ".eggs",
                         ".txlint_cache", ".mypy_cache", ".pytest_cache", "site-packages"})
 MAX_SCAN_FILES = 20000
@@ -173,7 +188,7 @@ def _origin(syms: ModuleSymbols, project: ProjectModules, name: str, suffix: str
 
 # ------------------------------------------------------------------ per-process caches
 _VIEWS: dict[tuple[int, str], ModuleView] = {}
-_SIGNALS: dict[tuple, "SignalIndex"] = {}
+_SIGNALS: dict[tuple, "WorkerIndex"] = {}
 
 
 def view_for(ctx: "FileContext") -> ModuleView:
@@ -229,10 +244,18 @@ class RegistryUse:
     line: int
     col: int
     via: str = ""      # "load_user() in app/services.py" when reached through a helper
+    flask: bool = False  # Flask-SQLAlchemy's session (an app context's teardown removes it)
 
 
 def registry_of(ctx: "FileContext", view: ModuleView, node: ast.AST, local: dict | None = None) -> tuple[str, str] | None:
     """(identity, label) when ``node`` is a scoped session registry or a module-level session."""
+    found = registry_info(ctx, view, node, local)
+    return (found[0], found[1]) if found is not None else None
+
+
+def registry_info(ctx: "FileContext", view: ModuleView, node: ast.AST,
+                  local: dict | None = None) -> tuple[str, str, bool] | None:
+    """(identity, label, is Flask-SQLAlchemy's session) of a registry expression, else None."""
     if not isinstance(node, (ast.Name, ast.Attribute, ast.Call)):
         return None
     root, suffix = ast_chain(node)
@@ -245,7 +268,7 @@ def registry_of(ctx: "FileContext", view: ModuleView, node: ast.AST, local: dict
     if kind is not None:
         if kind.category == R.SCOPED_REGISTRY or (kind.category == R.SESSION and "()" not in suffix):
             ident = view.origin(node)
-            return (ident or view.ref(node) or label), label
+            return (ident or view.ref(node) or label), label, _is_extension_session(view, node)
         return None
     if isinstance(node, ast.Attribute):
         # Model.query of a Flask-SQLAlchemy model
@@ -254,11 +277,20 @@ def registry_of(ctx: "FileContext", view: ModuleView, node: ast.AST, local: dict
             if target is not None and isinstance(target[1], ast.ClassDef):
                 ident = model_registry(ctx, target[0], target[1], 0)
                 if ident:
-                    return ident, label
+                    return ident, label, True
         # §8: `db.session` of a `db` imported from outside the analysed tree
         if node.attr == "session" and isinstance(node.value, ast.Name) and view.is_external(node.value.id):
-            return (view.origin(node) or label), label
+            return (view.origin(node) or label), label, True
     return None
+
+
+def _is_extension_session(view: ModuleView, node: ast.AST) -> bool:
+    """``db.session`` of a Flask-SQLAlchemy extension (directly or through a module alias)."""
+    ref = view.ref(node) or ""
+    if not ref.endswith(".session"):
+        return False
+    owner = view.table.kind_of_ref(ref[: -len(".session")])
+    return owner is not None and owner.category == R.EXTENSION
 
 
 def model_registry(ctx: "FileContext", view: ModuleView, cls: ast.ClassDef, depth: int) -> str | None:
@@ -319,37 +351,129 @@ def walk_function(fn: ast.AST) -> Iterator[ast.AST]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def released_registries(ctx: "FileContext", view: ModuleView, stmts: Iterable[ast.stmt], depth: int = 0,
-                        conditional_ok: bool = False) -> set[str]:
-    """Identities a block removes or closes on every way through it (calls under ``if``/loops/
-    ``except`` do not count), following project helpers it calls."""
+def _walk_here(node: ast.AST) -> Iterator[ast.AST]:
+    """``node`` and what it runs itself (not the bodies of functions, classes or lambdas it defines)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                                        ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def _is_quiet_release(ctx: "FileContext", view: ModuleView, node: ast.Call) -> bool:
+    """``Session.remove()`` / ``db.session.rollback()``: a registry's own cleanup, not taken as a
+    call that can skip the cleanup after it."""
+    func = node.func
+    return isinstance(func, ast.Attribute) and func.attr in REGISTRY_QUIET and \
+        registry_of(ctx, view, func.value) is not None
+
+
+def may_leave_early(ctx: "FileContext", view: ModuleView, stmt: ast.stmt) -> bool:
+    """Whether the statements after ``stmt`` can be skipped: it can raise (a call, ``await``,
+    ``yield``, ``raise``) or return (contract §2; a registry's own ``remove()``/``close()``/
+    ``rollback()`` are not counted as raising)."""
+    if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+        # what the body raises, a handler for everything catches (§2); a return still leaves
+        catch_all = any(h.type is None or (isinstance(h.type, ast.Name) and h.type.id in _CATCH_ALL)
+                        for h in stmt.handlers)
+        if any(isinstance(n, ast.Return) for s in stmt.body for n in _walk_here(s)):
+            return True
+        if not catch_all and any(may_leave_early(ctx, view, s) for s in stmt.body):
+            return True
+        rest = [s for h in stmt.handlers for s in h.body] + stmt.orelse + stmt.finalbody
+        return any(may_leave_early(ctx, view, s) for s in rest)
+    for node in _walk_here(stmt):
+        if isinstance(node, (ast.Return, ast.Raise, ast.Await, ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, ast.Call) and not _is_quiet_release(ctx, view, node):
+            return True
+    return False
+
+
+def released_registries(ctx: "FileContext", view: ModuleView, stmts: Iterable[ast.stmt], depth: int = 0) -> set[str]:
+    """Identities a block removes or closes on every way through it, following project helpers
+    it calls.  A release counts only when nothing before it in the block can raise or return
+    (contract §8/§15: a cleanup an early return or an exception can skip is no cleanup);
+    releases under ``if``/loops/``except`` do not count, a ``finally`` always runs."""
     out: set[str] = set()
     for stmt in stmts:
-        if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)) and not conditional_ok:
-            continue
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        if isinstance(stmt, ast.Try):
-            out |= released_registries(ctx, view, stmt.body, depth, conditional_ok)
-            out |= released_registries(ctx, view, stmt.finalbody, depth, conditional_ok)
-            continue
-        if isinstance(stmt, (ast.With, ast.AsyncWith)):
-            out |= released_registries(ctx, view, stmt.body, depth, conditional_ok)
-            continue
-        for node in ast.walk(stmt):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in REGISTRY_RELEASE:
-                reg = registry_of(ctx, view, func.value)
-                if reg is not None:
-                    out.add(reg[0])
-                    continue
-            if depth < 2:
-                target = definition(ctx, view, func)
-                if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    out |= released_registries(ctx, target[0], target[1].body, depth + 1, conditional_ok)
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            out |= released_registries(ctx, view, stmt.body, depth)
+            out |= released_registries(ctx, view, stmt.finalbody, depth)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            out |= released_registries(ctx, view, stmt.body, depth)
+        elif not isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)) and \
+                type(stmt).__name__ != "Match":
+            out |= _released_by(ctx, view, stmt, depth)
+        if may_leave_early(ctx, view, stmt):
+            break
     return out
+
+
+def _released_by(ctx: "FileContext", view: ModuleView, stmt: ast.stmt, depth: int) -> set[str]:
+    out: set[str] = set()
+    for node in _walk_here(stmt):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in REGISTRY_RELEASE:
+            reg = registry_of(ctx, view, func.value)
+            if reg is not None:
+                out.add(reg[0])
+                continue
+        if depth < 2:
+            target = definition(ctx, view, func)
+            if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out |= released_registries(ctx, target[0], target[1].body, depth + 1)
+    return out
+
+
+# ------------------------------------------------------------------ what covers a use (contract §15)
+def context_cover(kind: str, flask_app: str | None) -> str:
+    """The cover of a Flask context: ``kind`` "app" (``app_context()``, runs the app's
+    ``teardown_appcontext`` functions) or "request" (``test_request_context()``, also its
+    ``teardown_request`` ones); ``flask_app``: the identity of that Flask app, None when unknown."""
+    return f"{CONTEXT}{kind}:{flask_app or UNKNOWN}"
+
+
+def context_of(view: ModuleView, expr: ast.AST, local: dict | None = None) -> str | None:
+    """The cover a ``with`` item gives when it enters a Flask app or request context."""
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)):
+        return None
+    kind = _CONTEXT_METHODS.get(expr.func.attr)
+    if kind is None:
+        return None
+    ident = view.origin(expr.func.value, local)
+    if ident is not None and (ident.startswith("flask.") or "()" in ident):
+        ident = None  # current_app, create_app(): not one app we can name
+    return context_cover(kind, ident)
+
+
+def covered(use: RegistryUse, covers: Iterable[str], teardowns: "Callable[[str, str], set[str]] | None" = None) -> bool:
+    """Whether ``covers`` (registry identities, Flask context covers, ``ALL``) end ``use``'s
+    session: by identity; a Flask context ends Flask-SQLAlchemy's session, and a plain registry only
+    when a teardown of that Flask app removes it (``teardowns(kind, app)`` gives what they remove;
+    None: not known yet, so not covered)."""
+    for cover in covers:
+        if cover == ALL or cover == use.identity:
+            return True
+        if cover.startswith(CONTEXT):
+            if use.flask:
+                return True
+            if teardowns is not None:
+                kind, _, app = cover[len(CONTEXT):].partition(":")
+                if use.identity in teardowns(kind, app):
+                    return True
+    return False
+
+
+def needs_teardowns(covers: Iterable[str]) -> bool:
+    return any(c.startswith(CONTEXT) for c in covers)
 
 
 # ------------------------------------------------------------------ Celery apps, tasks, bases
@@ -384,7 +508,7 @@ def task_decorator(ctx: "FileContext", view: ModuleView, dec: ast.AST) -> tuple[
             return True, None, base
     if isinstance(target, ast.Attribute) and target.attr in R.CELERY_APP_TASK_ATTRS:
         if is_celery_app(view, target.value):
-            return True, target.value, base
+            return True, (target.value if target.attr == "task" else None), base
     return False, None, base
 
 
@@ -411,24 +535,32 @@ def _method(cls: ast.ClassDef, name: str):
     return None
 
 
-def _runs_in_app_context(fn: ast.AST) -> bool:
-    """``__call__`` that runs the task inside ``with app.app_context():``."""
+def _app_contexts(view: ModuleView, fn: ast.AST) -> set[str]:
+    """Covers of the Flask contexts a ``__call__`` runs the task in (``with app.app_context():
+    return self.run(...)``)."""
+    out: set[str] = set()
+    local = {n: None for n in local_names(fn)}
     for node in walk_function(fn):
-        if isinstance(node, (ast.With, ast.AsyncWith)) and any(_is_app_context(i.context_expr) for i in node.items):
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
-                        inner.func.attr in ("run", "__call__"):
-                    return True
-    return False
+        if not isinstance(node, (ast.With, ast.AsyncWith)):
+            continue
+        contexts = [c for c in (context_of(view, i.context_expr, local) for i in node.items) if c]
+        if not contexts:
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
+                    inner.func.attr in ("run", "__call__"):
+                out.update(contexts)
+                break
+    return out
 
 
 def _is_app_context(expr: ast.AST) -> bool:
-    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
-        expr.func.attr in ("app_context", "test_request_context")
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _CONTEXT_METHODS
 
 
 def class_cleanups(ctx: "FileContext", view: ModuleView, cls: ast.ClassDef, depth: int = 0) -> set[str]:
-    """Registries a Task class removes after every run (``after_return``, ``__call__``)."""
+    """What a Task class ends after every run (``after_return``, ``__call__`` with ``finally`` or
+    a Flask context), its project base classes included."""
     out: set[str] = set()
     if depth > MAX_DEPTH:
         return out
@@ -437,8 +569,7 @@ def class_cleanups(ctx: "FileContext", view: ModuleView, cls: ast.ClassDef, dept
         out |= released_registries(ctx, view, after.body)
     call = _method(cls, "__call__")
     if call is not None:
-        if _runs_in_app_context(call):
-            out.add(ALL)
+        out |= _app_contexts(view, call)
         for node in walk_function(call):
             if isinstance(node, ast.Try) and node.finalbody:
                 out |= released_registries(ctx, view, node.finalbody)
@@ -449,28 +580,23 @@ def class_cleanups(ctx: "FileContext", view: ModuleView, cls: ast.ClassDef, dept
     return out
 
 
-def app_task_class_cleanups(ctx: "FileContext", view: ModuleView, app_node: ast.AST | None) -> set[str]:
-    """Cleanups of the default Task class of the app a task hangs on: ``app.Task = ContextTask``,
-    ``Celery(..., task_cls=ContextTask)`` in the module that creates the app, in a factory it
-    calls (``make_celery``), or in the task's own module."""
-    out: set[str] = set()
-    places: list[tuple[ModuleView, list[ast.AST]]] = [(view, [view.tree] if view.tree else [])]
-    if app_node is not None:
-        root, _ = ast_chain(app_node)
-        ident = view.origin(app_node) if root else None
-        if ident:
-            module, _, name = ident.split("()")[0].rpartition(".")
-            other = view_of_module(ctx, module) if module else None
-            if other is not None and other is not view and other.tree is not None:
-                places.append((other, [other.tree]))
-            if other is not None and name in other.syms.calls:
-                target = definition(ctx, other, other.syms.calls[name].func)
-                if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    places.append((target[0], [target[1]]))
-    for v, roots in places:
-        for root_node in roots:
-            out |= _task_class_cleanups_in(ctx, v, root_node)
-    return out
+def _installed_class_cleanups(ctx: "FileContext", view: ModuleView, expr: ast.AST, scope: ast.AST) -> set[str]:
+    """Cleanups of a Task class installed on an app (``task_cls=`` / ``app.Task =``): a class txlint
+    cannot see covers everything (never invent a leak), unless it is one of Celery's own."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        # task_cls="pkg.module:ClassName" (Celery's symbol_by_name)
+        module, sep, name = expr.value.partition(":")
+        if not sep:
+            module, _, name = expr.value.rpartition(".")
+        other = view_of_module(ctx, module) if module else None
+        if other is not None and name in other.syms.classes:
+            return class_cleanups(ctx, other, other.syms.classes[name])
+        return set() if expr.value.startswith("celery") else {ALL}
+    cls = _class_named(ctx, view, expr, scope)
+    if cls is not None:
+        return class_cleanups(ctx, cls[0], cls[1])
+    ref = view.ref(expr) or ""
+    return set() if ref.startswith("celery.") else {ALL}
 
 
 def _class_named(ctx, view: ModuleView, expr: ast.AST, scope: ast.AST):
@@ -484,7 +610,90 @@ def _class_named(ctx, view: ModuleView, expr: ast.AST, scope: ast.AST):
     return None
 
 
-# ------------------------------------------------------------------ signal handlers (project-wide)
+def is_celery_constructor(ctx: "FileContext", view: ModuleView, call: ast.Call, depth: int = 0) -> bool:
+    """``Celery(...)`` (or a project subclass of it) creates an app."""
+    kind = view.kind(call)
+    if kind is not None:
+        return kind.category == R.CELERY_APP
+    if depth > 2:
+        return False
+    target = definition(ctx, view, call.func)
+    if target is not None and isinstance(target[1], ast.ClassDef):
+        for base in target[1].bases:
+            ref = target[0].ref(base)
+            known = target[0].table.kind_of_ref(ref + "()") if ref else None
+            if known is not None and known.category == R.CELERY_APP:
+                return True
+            inner = definition(ctx, target[0], base)
+            if inner is not None and isinstance(inner[1], ast.ClassDef) and inner[1] is not target[1] and \
+                    is_celery_constructor(ctx, target[0], ast.Call(func=base, args=[], keywords=[]), depth + 1):
+                return True
+    return False
+
+
+def site_key(view: ModuleView, call: ast.AST) -> str:
+    """The identity of a Celery app: where its ``Celery(...)`` call is."""
+    return f"{os.path.abspath(view.syms.path or view.module)}:{call.lineno}:{call.col_offset}"
+
+
+def app_sites(ctx: "FileContext", ident: str | None, depth: int = 0) -> list[str] | None:
+    """Keys of the ``Celery(...)`` calls an app object (by identity: ``pkg.celery_app.celery``,
+    bound to ``Celery(...)`` or to a factory that makes one) stands for; None when not known."""
+    if not ident or depth > 3:
+        return None
+    head, sep, _ = ident.partition("()")
+    module, _, name = head.rpartition(".")
+    view = view_of_module(ctx, module) if module else None
+    if view is None:
+        return None
+    if sep:  # make_celery() used directly
+        fn = view.syms.functions.get(name)
+        return _sites_in_function(ctx, view, fn, depth + 1) if fn is not None else None
+    call = view.syms.calls.get(name)
+    if call is None:
+        return None
+    return _sites_of_call(ctx, view, call, depth)
+
+
+def _sites_of_call(ctx: "FileContext", view: ModuleView, call: ast.Call, depth: int) -> list[str] | None:
+    if is_celery_constructor(ctx, view, call):
+        return [site_key(view, call)]
+    if depth > 3:
+        return None
+    target = definition(ctx, view, call.func)
+    if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _sites_in_function(ctx, target[0], target[1], depth + 1)
+    return None
+
+
+def _sites_in_function(ctx: "FileContext", view: ModuleView, fn: ast.AST, depth: int) -> list[str] | None:
+    """The apps a factory function makes: its ``Celery(...)`` calls, else those of the factory whose
+    result it returns."""
+    out = [site_key(view, n) for n in walk_function(fn) if isinstance(n, ast.Call) and
+           is_celery_constructor(ctx, view, n)]
+    if out:
+        return out
+    for node in walk_function(fn):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+            found = _sites_of_call(ctx, view, node.value, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def task_apps(ctx: "FileContext", view: ModuleView, task: "TaskInfo", index: "WorkerIndex") -> list[str]:
+    """The apps a function task can run on (contract §15): ``@x.task`` the app ``x`` is; a
+    ``@shared_task`` (or an app txlint cannot tell, such as one imported from outside the project)
+    every app of its top-level package, else every app of the project."""
+    if task.app is not None:
+        root, _ = ast_chain(task.app)
+        keys = app_sites(ctx, view.origin(task.app)) if root is not None else None
+        if keys:
+            return keys
+    return index.apps_of_package(view.module, view.syms.is_package)
+
+
+# ------------------------------------------------------------------ the project's workers (one scan)
 @dataclass
 class SignalHandler:
     signal: str
@@ -495,19 +704,68 @@ class SignalHandler:
 
 
 @dataclass
-class SignalIndex:
+class Teardown:
+    kind: str                 # "app" (teardown_appcontext) or "request" (teardown_request)
+    flask_app: str | None     # identity of the Flask app it is registered on (None: not known)
+    path: str
+    line: int
+    name: str
+    removes: frozenset[str]
+
+
+@dataclass
+class CeleryApp:
+    key: str                  # see site_key
+    module: str
+    path: str
+    line: int
+    #: what the Task classes installed on it end after every task (``ALL``: a class txlint cannot see)
+    cleanups: set[str] = field(default_factory=set)
+    installs: int = 0
+
+
+@dataclass
+class WorkerIndex:
+    """What the project's modules say about its Celery workers: apps and the Task classes installed
+    on each, signal handlers, Flask teardowns."""
+
     handlers: list[SignalHandler] = field(default_factory=list)
+    teardowns: list[Teardown] = field(default_factory=list)
+    apps: dict[str, CeleryApp] = field(default_factory=dict)
+    #: cleanups of Task classes installed on an app txlint could not tell (they count for every app)
+    loose: set[str] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
-    #: cleanups of the project's default Task classes (``Celery(..., task_cls=C)``, ``app.Task = C``),
-    #: which every task of the app runs through -- ``@shared_task`` ones included
-    task_class_cleanups: set[str] = field(default_factory=set)
 
     def cleaned(self) -> set[str]:
-        out: set[str] = set(self.task_class_cleanups)
+        """Registries the signal handlers remove (whatever app runs the task)."""
+        out: set[str] = set()
         for h in self.handlers:
             if h.signal in CLEANUP_SIGNALS:
                 out |= h.removes
         return out
+
+    def torn_down(self, kind: str, flask_app: str) -> set[str]:
+        """Registries the teardowns that a Flask context of ``kind`` runs on ``flask_app`` remove."""
+        out: set[str] = set()
+        for t in self.teardowns:
+            if kind == "app" and t.kind != "app":
+                continue  # teardown_request runs only when a request context ends
+            if flask_app == UNKNOWN or t.flask_app is None or t.flask_app == flask_app:
+                out |= t.removes
+        return out
+
+    def app_cleanups(self, keys: Iterable[str]) -> list[set[str]]:
+        return [self.apps[k].cleanups | self.loose if k in self.apps else {ALL} for k in keys]
+
+    def apps_of_package(self, module: str, is_package: bool) -> list[str]:
+        """Apps a ``@shared_task`` of ``module`` can run on (contract §15): those of its top-level
+        package (a module outside any package: its own), else every app of the project."""
+        if "." in module or is_package:
+            top = module.split(".")[0]
+            mine = [k for k, a in self.apps.items() if a.module == top or a.module.startswith(top + ".")]
+        else:
+            mine = [k for k, a in self.apps.items() if a.module == module]
+        return mine or sorted(self.apps)
 
 
 def _project_files(roots: list[str]) -> Iterator[str]:
@@ -528,17 +786,19 @@ def _project_files(roots: list[str]) -> Iterator[str]:
                     yield os.path.join(directory, name)
 
 
-def signal_index(ctx: "FileContext") -> SignalIndex:
-    """Celery signal handlers of the whole project (computed once per process and project)."""
-    key = (id(ctx.project), tuple(ctx.project.roots), id(ctx.table))
+def worker_index(ctx: "FileContext") -> WorkerIndex:
+    """Celery apps, installed Task classes, signal handlers and Flask teardowns of the whole project
+    (the files inside its edge, contract §9), computed once per process and project."""
+    key = (id(ctx.project), tuple(ctx.project.boundary), id(ctx.table))
     found = _SIGNALS.get(key)
     if found is not None:
         return found
-    index = SignalIndex()
+    index = _SIGNALS[key] = WorkerIndex()
     here = os.path.abspath(ctx.path)
-    paths = list(_project_files(ctx.project.roots))
+    paths = list(_project_files(ctx.project.boundary))
     if here not in paths and os.path.isfile(here):
         paths.append(here)
+    params: list[tuple] = []
     for path in paths:
         try:
             if os.path.abspath(path) == here:
@@ -548,95 +808,197 @@ def signal_index(ctx: "FileContext") -> SignalIndex:
                     data = handle.read(4_000_000)
         except OSError:
             continue
-        if not any(s in data for s in _SIGNAL_BYTES):
+        if not any(s in data for s in _SCAN_BYTES):
+            continue
+        found_view = _view_of_file(ctx, path, data)
+        if found_view is None:
             continue
         index.files.append(path)
-        for handler in _handlers_in(ctx, path, data):
-            if handler.signal == "celery.Task":
-                index.task_class_cleanups |= handler.removes
-            else:
-                index.handlers.append(handler)
-    _SIGNALS[key] = index
+        _scan_module(ctx, index, found_view, path, params)
+    for view, fn, position, param, cleanups in params:
+        keys = _argument_apps(ctx, paths, view, fn, position, param)
+        _install(index, keys, cleanups)
     return index
 
 
-def _handlers_in(ctx: "FileContext", path: str, data: bytes) -> list[SignalHandler]:
+def _view_of_file(ctx: "FileContext", path: str, data: bytes) -> ModuleView | None:
     if os.path.abspath(path) == os.path.abspath(ctx.path):
-        view = view_for(ctx)
-        tree = view.tree
-    else:
-        module, _ = module_name_for(path)
-        syms = ctx.project.symbols(module) if module else None
-        if syms is None or os.path.abspath(syms.path) != os.path.abspath(path):
-            syms = ctx.project.load(path)
-        if syms is None:
-            return []
+        return view_for(ctx)
+    module, _ = module_name_for(path)
+    syms = ctx.project.symbols(module) if module else None
+    if syms is None or os.path.abspath(syms.path) != os.path.abspath(path):
+        syms = ctx.project.load(path)
+    if syms is None:
+        return None
+    view = view_of_module(ctx, syms.module) if syms.module else None
+    if view is None or view.syms is not syms:
         view = ModuleView(syms, ctx.project, ctx.table)
-        try:
-            tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return []
+    try:
+        view._tree = view._tree or ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return view
+
+
+def _install(index: WorkerIndex, keys: list[str] | None, cleanups: set[str]) -> None:
+    if keys is None:
+        index.loose |= cleanups
+        return
+    for k in keys:
+        app = index.apps.get(k)
+        if app is None:
+            head, _, _ = k.rpartition(":")
+            path, _, line = head.rpartition(":")
+            app = index.apps[k] = CeleryApp(k, module_name_for(path)[0], path, int(line) if line.isdigit() else 0)
+        app.cleanups |= cleanups
+        app.installs += 1
+
+
+def _scan_module(ctx: "FileContext", index: WorkerIndex, view: ModuleView, path: str, params: list) -> None:
+    tree = view.tree
     if tree is None:
-        return []
-    if b"Task" in data or b"task_cls" in data:
-        found = _task_class_cleanups_in(ctx, view, tree)
-        if found:
-            out_cls = SignalHandler("celery.Task", path, 1, "<default Task class>", frozenset(found))
-            return [out_cls] + _signal_handlers(ctx, view, tree, path)
-    return _signal_handlers(ctx, view, tree, path)
-
-
-def _task_class_cleanups_in(ctx, view: ModuleView, tree: ast.AST) -> set[str]:
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        cls_expr = None
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "Task"
-                                                for t in node.targets):
-            cls_expr = node.value
-        elif isinstance(node, ast.Call):
-            for kw in node.keywords:
-                if kw.arg == "task_cls":
-                    cls_expr = kw.value
-        if cls_expr is None:
-            continue
-        cls = _class_named(ctx, view, cls_expr, tree)
-        if cls is not None:
-            out |= class_cleanups(ctx, cls[0], cls[1])
-    return out
-
-
-def _signal_handlers(ctx, view: ModuleView, tree: ast.AST, path: str) -> list[SignalHandler]:
+        return
+    module = view.module
     defs: dict[str, ast.AST] = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             defs.setdefault(node.name, node)
-    out: list[SignalHandler] = []
+    # every function with the functions around it (a closure's names come from them)
+    scopes: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(tree, ())]
+    stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(tree, ())]
+    while stack:
+        node, outer = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                scopes.append((child, outer + (child,)))
+                stack.append((child, outer + (child,)))
+            else:
+                stack.append((child, outer))
+    for scope, chain in scopes:
+        nodes = list(walk_function(scope)) if chain else list(_module_level(tree))
+        for node in nodes:
+            if isinstance(node, ast.Call) and is_celery_constructor(ctx, view, node):
+                k = site_key(view, node)
+                app = index.apps.setdefault(k, CeleryApp(k, module, path, node.lineno))
+                app.module, app.path, app.line = module, path, node.lineno
+                for kw in node.keywords:
+                    if kw.arg == "task_cls":
+                        _install(index, [k], _installed_class_cleanups(ctx, view, kw.value, tree))
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "Task"
+                                                      for t in node.targets):
+                for target in node.targets:
+                    if isinstance(target, ast.Attribute) and target.attr == "Task":
+                        _task_install(ctx, index, view, scope if chain else None, target.value, node.value,
+                                      tree, params)
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) and \
+                    isinstance(node.func, ast.Attribute) and node.func.attr in _REGISTERING:
+                # `task_postrun.connect(handler)` / `app.teardown_appcontext(handler)`
+                handler = defs.get(node.args[0].id)
+                if handler is not None:
+                    _teardown_or_handler(ctx, index, view, path, node.func, handler, chain)
+        if chain:
+            for dec in getattr(scope, "decorator_list", []):
+                _teardown_or_handler(ctx, index, view, path, dec, scope, chain[:-1])
 
-    def signal_of(expr: ast.AST) -> str | None:
-        # `task_postrun.connect` or `task_postrun.connect(sender=...)`
-        if isinstance(expr, ast.Call):
-            expr = expr.func
-        if isinstance(expr, ast.Attribute) and expr.attr == "connect":
-            ref = view.ref(expr.value)
-            if ref in R.CELERY_SIGNALS:
-                return ref
+
+def _module_level(tree: ast.Module) -> Iterator[ast.AST]:
+    for stmt in tree.body:
+        yield from _walk_here(stmt) if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+            iter(stmt.decorator_list)
+
+
+def _teardown_or_handler(ctx, index: WorkerIndex, view: ModuleView, path: str, expr: ast.AST, fn: ast.AST,
+                         outer: tuple) -> None:
+    # `@task_postrun.connect`, `@task_postrun.connect(weak=False)`
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if not isinstance(expr, ast.Attribute):
+        return
+    if expr.attr == "connect":
+        ref = view.ref(expr.value)
+        if ref in R.CELERY_SIGNALS:
+            removes = frozenset(released_registries(ctx, view, fn.body))
+            index.handlers.append(SignalHandler(ref, path, fn.lineno, fn.name, removes))
+        return
+    kind = _TEARDOWNS.get(expr.attr)
+    if kind is None:
+        return
+    local: dict[str, str | None] = {}
+    for f in outer:
+        local.update({n: None for n in local_names(f)})
+    ident = view.origin(expr.value, local) if expr.attr != "teardown_app_request" else None
+    if ident is not None and ("()" in ident or ident.startswith("flask.")):
+        ident = None
+    removes = frozenset(released_registries(ctx, view, fn.body))
+    index.teardowns.append(Teardown(kind, ident, path, fn.lineno, fn.name, removes))
+
+
+def _task_install(ctx, index: WorkerIndex, view: ModuleView, fn: ast.AST | None, app_expr: ast.AST,
+                  cls_expr: ast.AST, tree: ast.AST, params: list) -> None:
+    """``<app>.Task = C``: install C on the app ``<app>`` names."""
+    cleanups = _installed_class_cleanups(ctx, view, cls_expr, tree)
+    if fn is not None and isinstance(app_expr, ast.Name) and app_expr.id in local_names(fn):
+        name = app_expr.id
+        args = fn.args
+        positional = [a.arg for a in args.posonlyargs + args.args]
+        if name in positional or name in [a.arg for a in args.kwonlyargs]:
+            position = positional.index(name) if name in positional else -1
+            params.append((view, fn, position, name, cleanups))  # resolved from the callers
+            return
+        keys: list[str] = []
+        for node in walk_function(fn):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                keys += _sites_of_call(ctx, view, node.value, 0) or []
+        _install(index, keys or None, cleanups)
+        return
+    root, _ = ast_chain(app_expr)
+    ident = view.origin(app_expr) if root is not None else None
+    _install(index, app_sites(ctx, ident), cleanups)
+
+
+def _argument_apps(ctx, paths: list[str], view: ModuleView, fn: ast.AST, position: int, param: str) -> list[str] | None:
+    """Apps passed as parameter ``param`` of the project function ``fn`` by its callers
+    (``init_celery(celery, app)``); None when some caller passes something txlint cannot tell."""
+    name = getattr(fn, "name", "").encode()
+    if not name:
         return None
-
-    def add(sig: str, fn: ast.AST) -> None:
-        removes = frozenset(released_registries(ctx, view, fn.body))
-        out.append(SignalHandler(sig, path, fn.lineno, fn.name, removes))
-
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for dec in node.decorator_list:
-                sig = signal_of(dec)
-                if sig:
-                    add(sig, node)
-        elif isinstance(node, ast.Call) and node.args:
-            sig = signal_of(node.func) if isinstance(node.func, ast.Attribute) else None
-            if sig and isinstance(node.args[0], ast.Name) and node.args[0].id in defs:
-                add(sig, defs[node.args[0].id])
-    return out
+    keys: list[str] = []
+    calls = 0
+    for path in paths:
+        if calls > 50:
+            break
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(4_000_000)
+        except OSError:
+            continue
+        if name not in data:
+            continue
+        other = view if os.path.abspath(path) == os.path.abspath(view.syms.path or "") else \
+            _view_of_file(ctx, path, data)
+        if other is None or other.tree is None:
+            continue
+        for node in ast.walk(other.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            target = definition(ctx, other, node.func)
+            if target is None or target[0].module != view.module or \
+                    getattr(target[1], "lineno", None) != fn.lineno or getattr(target[1], "name", None) != fn.name:
+                continue
+            calls += 1
+            arg = None
+            if 0 <= position < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args[:position + 1]):
+                arg = node.args[position]
+            for kw in node.keywords:
+                if kw.arg == param:
+                    arg = kw.value
+            root, _ = ast_chain(arg) if arg is not None else (None, "")
+            found = app_sites(ctx, other.origin(arg)) if root is not None else None
+            if found is None:
+                return None
+            keys += found
+    return keys or None
 
 
 # ------------------------------------------------------------------ module index

@@ -62,6 +62,31 @@ def import_root_for(path: str) -> str:
     return directory
 
 
+PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+def project_edge_for(path: str) -> str:
+    """The project of a file analysed outside the run's project root (contract §9): the folder of
+    the nearest project marker at or above it, else the folder of its top-level package (never
+    that folder's parent, whose other folders are not part of what was given)."""
+    start = os.path.dirname(os.path.abspath(path))
+    probe = start
+    while True:
+        if any(os.path.exists(os.path.join(probe, m)) for m in PROJECT_MARKERS):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    top = start
+    while os.path.isfile(os.path.join(top, "__init__.py")):
+        parent = os.path.dirname(top)
+        if parent == top or not os.path.isfile(os.path.join(parent, "__init__.py")):
+            break
+        top = parent
+    return top
+
+
 def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
     if level == 0:
         return target or ""
@@ -347,9 +372,14 @@ class ProjectModules:
         rel = module.replace(".", os.sep)
         for root in self.roots:
             for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
-                if os.path.isfile(candidate):
+                if os.path.isfile(candidate) and self.inside(candidate):
                     return candidate
         return None
+
+    def inside(self, path: str) -> bool:
+        """``path`` lies in the project (see ``boundary``)."""
+        path = os.path.abspath(path)
+        return any(path == b or path.startswith(b.rstrip(os.sep) + os.sep) for b in self.boundary)
 
     def symbols(self, module: str) -> ModuleSymbols | None:
         if module in self._cache:
@@ -367,6 +397,8 @@ class ProjectModules:
         return syms
 
     def load(self, path: str, module: str | None = None) -> ModuleSymbols | None:
+        if not self.inside(path):
+            return None
         try:
             with open(path, "rb") as handle:
                 data = handle.read(4_000_000)
