@@ -28,6 +28,8 @@ MAX_TRACE = 10
 CONTAINER_METHODS = frozenset({"append", "add", "insert", "put", "put_nowait", "setdefault", "appendleft",
                                "extend", "register", "enter_context", "enter_async_context", "callback",
                                "push", "push_async_callback", "set"})
+#: calls that release their argument (pool.release(conn), pool.putconn(conn))
+RELEASING_CALLS = frozenset({"release", "putconn", "close", "dispose"})
 QUIET_METHODS = frozenset({"rollback", "close", "putconn", "release", "remove", "terminate", "in_transaction",
                            "in_nested_transaction", "is_active"})
 TRACKED_CATEGORIES = frozenset({R.SESSION, R.CONNECTION, R.CURSOR})
@@ -47,6 +49,7 @@ class Rec:
     end_methods: frozenset = frozenset()
     registry: Optional[str] = None
     via: Optional[str] = None      # the name the transaction was begun through (`self.conn`)
+    pseudo: Optional[str] = None   # stands for what attribute `self.<pseudo>` holds when the method starts
 
 
 @dataclass
@@ -65,16 +68,19 @@ class St:
     acquired, so that a later test of the same condition can tell it was never opened there
     (contract §1: two branches on the same unchanged condition go the same way)."""
 
-    __slots__ = ("vars", "open", "facts", "guards")
+    __slots__ = ("vars", "open", "facts", "guards", "held")
 
-    def __init__(self, vars=None, open=None, facts=frozenset(), guards=None):
+    def __init__(self, vars=None, open=None, facts=frozenset(), guards=None, held=None):
         self.vars: dict[str, frozenset] = vars if vars is not None else {}
         self.open: dict[int, tuple] = open if open is not None else {}
         self.facts: frozenset = facts
         self.guards: dict[int, frozenset] = guards if guards is not None else {}
+        #: objects stored on ``self`` that may still be open: the object owns them (contract §14)
+        self.held: dict[int, tuple] = held if held is not None else {}
 
     def copy(self) -> "St":
-        return St(dict(self.vars), dict(self.open), self.facts, dict(self.guards) if self.guards else {})
+        return St(dict(self.vars), dict(self.open), self.facts, dict(self.guards) if self.guards else {},
+                  dict(self.held) if self.held else {})
 
 
 
@@ -195,7 +201,27 @@ class FunctionFlow(Walker):
         self.tuple_values: dict[int, list] = {}
         self.flag_alias: dict[str, tuple] = {}
         self.interesting = False
+        # objects that own resources (contract §14)
+        self.method = fn.name.value if class_name else None
+        self.ownership = None
+        if class_name and (env is None or env.self_name == "self"):
+            from txlint.ownership import ownership_for
+
+            self.ownership = ownership_for(ctx, class_name)
+        own = self.ownership
+        self.release_mode = bool(own and own.owned and own.is_release_method(self.method))
+        self.seeds: set[str] = set()
+        if own is not None and own.owned:
+            self.seeds = set(own.owned) if self.release_mode else own.open_at_entry(self.method)
+        self.enter_method = self.method in R.ENTER_METHODS
+        self.stores: list[tuple] = []       # (attribute, rid, statement) of what is stored on self
+        self.shadows: dict[int, int] = {}
+        self.enter_kept: set[int] = set()   # stored on self by __enter__: still ours if it raises
+        self.exit_skips: dict[str, tuple] = {}  # release method: attribute skipped when an earlier release raises
+        self.lends = self._is_context_manager()
         self._prepass()
+        if self.seeds or self.release_mode:
+            self.interesting = True
 
     # ---- kinds ------------------------------------------------------------------------
     def kind_of(self, e: cst.CSTNode) -> Optional[R.Kind]:
@@ -340,6 +366,20 @@ class FunctionFlow(Walker):
                     if ref and not ref.startswith("."):
                         self.local_refs[name] = ref
 
+    def _is_context_manager(self) -> bool:
+        """Decorated with ``contextlib.contextmanager`` / ``asynccontextmanager``."""
+        from txlint.kinds import CONTEXT_MANAGER_DECORATORS, _decorator_names
+
+        if not self.fn.decorators:
+            return False
+        if self.env is not None:
+            return bool(_decorator_names(self.env.fn, self.ctx.resolver.lookup) & CONTEXT_MANAGER_DECORATORS)
+        for dec in self.fn.decorators:
+            target = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            if self.ctx.resolver.ref(target) in CONTEXT_MANAGER_DECORATORS:
+                return True
+        return False
+
     def _flags(self, binders) -> None:
         """``own = cursor is None`` bound once, on a name never rebound: ``if own:`` tests the
         same condition (contract §1)."""
@@ -429,6 +469,9 @@ class FunctionFlow(Walker):
         for rid, tr in b.open.items():
             if rid not in out.open:
                 out.open[rid] = tr
+        for rid, tr in b.held.items():
+            if rid not in out.held:
+                out.held[rid] = tr
         out.facts = a.facts & b.facts
         if a.guards or b.guards:
             guards = {}
@@ -443,7 +486,7 @@ class FunctionFlow(Walker):
 
     def key(self, s):
         return (frozenset((k, v) for k, v in s.vars.items() if v), frozenset(s.open), s.facts,
-                frozenset(s.guards.items()) if s.guards else None)
+                frozenset(s.guards.items()) if s.guards else None, frozenset(s.held) if s.held else None)
 
     # ---- conditions (contract §1) ---------------------------------------------------------
     def cond_key(self, test) -> Optional[tuple]:
@@ -531,6 +574,9 @@ class FunctionFlow(Walker):
                 continue
             if len(tr) < MAX_TRACE:
                 s.open[rid] = tr + (step,)
+        for rid, tr in list(s.held.items()):
+            if len(tr) < MAX_TRACE and (only is None or rid in only):
+                s.held[rid] = tr + (step,)
 
     def _close(self, s: St, rids, *, tx_only=False, res_only=False) -> None:
         todo = set(rids)
@@ -546,6 +592,7 @@ class FunctionFlow(Walker):
             if res_only and rec.cat != "res":
                 continue
             s.open.pop(rid, None)
+            s.held.pop(rid, None)
             if rec.cat == "res":
                 for other in self.recs:
                     # what it closes with it: its cursors (not its transaction: contract §4)
@@ -574,6 +621,7 @@ class FunctionFlow(Walker):
                 continue
             done.add(rid)
             s.open.pop(rid, None)
+            s.held.pop(rid, None)
             for other in self.recs:
                 if other.owner == rid or other.parent == rid:
                     todo.add(other.rid)
@@ -638,7 +686,11 @@ class FunctionFlow(Walker):
         if isinstance(e, (cst.Yield,)):
             if e.value is not None:
                 v = e.value.item if isinstance(e.value, cst.From) else e.value
-                self._escape(s, self.eval(v, s, stmt))
+                vals = self.eval(v, s, stmt)
+                if not self.lends:
+                    self._escape(s, vals)
+                # a @contextmanager only lends what it yields: it is still this function's to
+                # release after the yield, where the with-body's exception is thrown in (§7)
             return frozenset()
         for child in fast_children(e):
             if isinstance(child, cst.BaseExpression) or isinstance(child, (cst.Arg, cst.Element, cst.DictElement,
@@ -751,6 +803,8 @@ class FunctionFlow(Walker):
             if isinstance(f, cst.Name) and f.value in self.local_kinds:
                 registry = f.value
             rec = self.rec_for(call, kind, "res", parent=parent, release=release, registry=registry)
+            if rec.rid in s.held:
+                self._shadow(s, rec.rid)
             self._open(s, rec.rid, ((call, "acq", ""),))
             return frozenset({rec.rid})
         if m is not None and (recv_key is not None or recv_vals):
@@ -775,7 +829,7 @@ class FunctionFlow(Walker):
             # closing / ending what the receiver holds
             for rid in list(tracked):
                 rec = self.recs[rid]
-                if rec.cat == "res" and m in rec.kind.closers:
+                if rec.cat == "res" and (m in rec.kind.closers or m in R.EXPLICIT_EXITS):
                     self._close(s, {rid})
                 elif rec.cat == "res" and rec.registry is not None:
                     pass
@@ -896,6 +950,8 @@ class FunctionFlow(Walker):
 
     # ---- statements ----------------------------------------------------------------------
     def _can_raise(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        if self.release_mode:
+            return self._release_raiser(node)
         for n in iter_nodes(node):
             if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in QUIET_METHODS:
                 continue  # cleanup calls (rollback/close/release) are not counted as raising
@@ -917,7 +973,8 @@ class FunctionFlow(Walker):
 
     def _exc_state(self, pre: St, post: St, raiser: cst.CSTNode, stmt) -> St:
         exc = St(dict(pre.vars), {r: t for r, t in pre.open.items() if r in post.open}, pre.facts,
-                 {r: g for r, g in pre.guards.items() if r in post.open} if pre.guards else {})
+                 {r: g for r, g in pre.guards.items() if r in post.open} if pre.guards else {},
+                 {r: t for r, t in pre.held.items() if r in post.held} if pre.held else {})
         if isinstance(raiser, cst.Call):
             step = (stmt, "exc", call_name(raiser) + "()")
         elif isinstance(raiser, cst.Await):
@@ -968,6 +1025,9 @@ class FunctionFlow(Walker):
             key = dotted_key(target)
             if key is not None:
                 self._forget(s, key)
+            if key is not None and self.class_name and key.startswith("self.") and key.count(".") == 1:
+                self._store_on_self(s, key, value, stmt)
+                return
             self._escape(s, value)
             if isinstance(target, cst.Attribute):
                 self.eval(target.value, s, stmt)
@@ -1042,6 +1102,63 @@ class FunctionFlow(Walker):
         if raiser is not None:
             out.exc = self.join(out.exc, self._exc_state(s, post, raiser, stmt))
         return nxt
+
+    def _store_on_self(self, s: St, key: str, value: frozenset, stmt) -> None:
+        """``self.x = value``: the object owns what is stored (contract §14).  Replacing a resource
+        the object may still hold open leaks it (reported at the new acquisition); what
+        ``__enter__`` stores is still this method's when a later call raises."""
+        attr = key[len("self."):]
+        new = [r for r in value if self.recs[r].cat == "res" and not self.recs[r].pseudo]
+        old = [r for r in s.vars.get(key, ()) if r not in value and (r in s.held or r in self.enter_kept and r in s.open)
+               and not self._holders(s, r, key)]  # `old = self.conn` keeps it reachable
+        if old and new:
+            for r in new:
+                tr = s.open.get(r) or ((self.recs[r].node, "acq", ""),)
+                self.normal_leaks.setdefault(r, tr + ((stmt, "replace", key),))
+        for r in old:
+            s.held.pop(r, None)
+        traces = {r: s.open.get(r) or ((self.recs[r].node, "acq", ""),) for r in new}
+        if self.enter_method:
+            self.enter_kept.update(new)
+        else:
+            self._escape(s, value)
+            for r in new:
+                s.held[r] = traces[r]
+        s.vars[key] = value
+        self.stores.extend((attr, r, stmt) for r in new)
+
+    def _shadow(self, s: St, rid: int) -> None:
+        """Acquiring again at a site whose previous object the object still holds (a loop that
+        re-acquires): the previous one becomes a record of its own, so that storing the new one
+        over it is seen as a replacement."""
+        old = self.shadows.get(rid)
+        if old is None:
+            rec = self.recs[rid]
+            old = Rec(len(self.recs), rec.node, rec.kind, "res", rec.closer, pseudo=rec.pseudo or "")
+            self.recs.append(old)
+            old = self.shadows[rid] = old.rid
+        s.held[old] = s.held.pop(rid)
+        for key, rids in list(s.vars.items()):
+            if rid in rids and key.startswith("self."):
+                s.vars[key] = (rids - {rid}) | {old}
+
+    def _release_raiser(self, node) -> Optional[cst.CSTNode]:
+        """In a release method, the calls that can raise past a later release: the releases of
+        owned attributes themselves (``self.a.close()``, ``pool.release(self.a)``)."""
+        owned = self.ownership.owned if self.ownership is not None else {}
+        for n in iter_nodes(node):
+            if not isinstance(n, cst.Call) or not isinstance(n.func, cst.Attribute):
+                continue
+            recv = dotted_key(n.func.value)
+            m = n.func.attr.value
+            if recv and recv.startswith("self.") and recv[5:] in owned:
+                kind = self.table.kind(owned[recv[5:]])
+                if kind is not None and (m in kind.closers or m in R.EXPLICIT_EXITS):
+                    return n
+            if m in RELEASING_CALLS and any((dotted_key(a.value) or "").startswith("self.") and
+                                            (dotted_key(a.value) or "")[5:] in owned for a in n.args):
+                return n
+        return None
 
     def _set_flag(self, s: St, name: str, value: bool) -> None:
         """``flag = True``: known on this path, and a guard of what is open here (so that a
@@ -1219,6 +1336,12 @@ class FunctionFlow(Walker):
     # ---- running ------------------------------------------------------------------------
     def run(self) -> list[Finding]:
         entry = St()
+        for attr in sorted(self.seeds):
+            kind = self.table.kind(self.ownership.owned[attr])
+            rec = Rec(len(self.recs), self.fn, kind, "res", "close()", pseudo=attr)
+            self.recs.append(rec)
+            entry.vars["self." + attr] = frozenset({rec.rid})
+            entry.held[rec.rid] = ((self.fn, "held", attr),)
         out = self.block(self.fn.body, entry)
         findings: list[Finding] = []
         normal = out.nxt
@@ -1233,9 +1356,17 @@ class FunctionFlow(Walker):
             for rid, tr in normal.open.items():
                 leaks_n.setdefault(rid, tr)
         leaks_e = dict(out.exc.open) if out.exc is not None else {}
+        if self.release_mode and out.exc is not None:
+            still = normal.held if normal is not None else {}
+            for rid, tr in out.exc.held.items():
+                rec = self.recs[rid]
+                if rec.pseudo and rid not in still:  # released on the normal path, skipped here
+                    self.exit_skips.setdefault(rec.pseudo, tr)
         for leaks, is_normal in ((leaks_n, True), (leaks_e, False)):
             for rid, tr in leaks.items():
                 rec = self.recs[rid]
+                if is_normal and rid in self.enter_kept and rid not in self.normal_leaks:
+                    continue  # stored on the object by __enter__: its __exit__ releases it
                 if rec.cat == "tx" and rec.via and rec.via.startswith("self.") and not self._ended_here(rec):
                     continue  # `def begin(self): self.conn.begin()`: the caller's to end
                 if rec.cat == "res":
@@ -1325,6 +1456,7 @@ def analyse_file(ctx) -> list[Finding]:
         sys.setrecursionlimit(8000)
     try:
         class_attrs: dict[int, dict] = {}
+        by_class: dict[int, tuple] = {}
         for fn, cls, env in function_pairs(ctx):
             try:
                 attrs = None
@@ -1332,17 +1464,62 @@ def analyse_file(ctx) -> list[Finding]:
                     attrs = class_attrs.get(id(cls))
                     if attrs is None:
                         attrs = class_attrs[id(cls)] = _self_attr_kinds(ctx, cls)
+                    by_class.setdefault(id(cls), (cls, {}, []))[1][fn.name.value] = fn
                 flow = FunctionFlow(ctx, fn, attrs, cls.name.value if cls is not None else None, env)
                 if not flow.interesting:
                     continue
                 findings.extend(flow.run())
+                if cls is not None and flow.ownership is not None:
+                    by_class[id(cls)][2].append(flow)
             except GiveUp as exc:
                 ctx.notes.append(f"function {fn.name.value}: {exc}; not analysed")
             except RecursionError:
                 ctx.notes.append(f"function {fn.name.value}: too deeply nested; not analysed")
+        for cls, defs, flows in by_class.values():
+            if flows:
+                findings.extend(_owner_findings(ctx, cls, defs, flows))
     finally:
         sys.setrecursionlimit(old_limit)
     return findings
+
+
+def _owner_findings(ctx, cls, defs: dict, flows: list) -> list[Finding]:
+    """Class-level findings (contract §14): an owned resource that no release method of the
+    class releases (TXL201), one that a release method skips when an earlier release raises
+    (TXL202); both reported at the acquisitions stored on that attribute."""
+    own = flows[0].ownership
+    out: list[Finding] = []
+    stores = [(attr, flow, rid, stmt) for flow in flows for attr, rid, stmt in flow.stores]
+    if not stores:
+        return out
+    seen: set = set()
+    if own.release_methods:
+        name = next(n for n in R.RELEASE_METHOD_NAMES if n in own.release_methods)
+        owner = own.release_methods[name][0]
+        where = defs.get(name) if owner is own.info else None
+        covered = any(ctx.table.kind(own.owned[a]) is not None and ctx.table.kind(own.owned[a]).closes_children
+                      for a in own.released if a in own.owned)
+        for attr, flow, rid, stmt in stores:
+            rec = flow.recs[rid]
+            if attr in own.released or (rec.kind.category == R.CURSOR and covered):
+                continue
+            if (id(rec.node), "TXL201") in seen:
+                continue
+            seen.add((id(rec.node), "TXL201"))
+            trace = ((rec.node, "acq", ""), (stmt, "stored", attr), (where if where is not None else stmt,
+                                                                      "norelease", f"{name}\x00{attr}"))
+            out.append(Finding("TXL201", rec.node, rec, trace, True))
+    for flow in flows:
+        for attr, tr in flow.exit_skips.items():
+            raised = tuple(step for step in tr if step[1] == "exc")[:1]
+            for a, f2, rid, stmt in stores:
+                rec = f2.recs[rid]
+                if a != attr or (id(rec.node), "TXL202") in seen:
+                    continue
+                seen.add((id(rec.node), "TXL202"))
+                out.append(Finding("TXL202", rec.node, rec, ((rec.node, "acq", ""), (stmt, "stored", attr)) + raised,
+                                   False))
+    return out
 
 
 # ---------------------------------------------------------------------------- explanations
@@ -1387,6 +1564,13 @@ def why(ctx, finding: Finding) -> str:
             return f"when {clip(info, 40)} at line {line} raises"
         if tag == "raise":
             return f"when the exception raised at line {line} propagates"
+        if tag == "replace":
+            return f"before {clip(info, 30)} is replaced at line {line}"
+        if tag == "norelease":
+            method, attr = info.split("\x00")
+            stored = next((_line(ctx, n) for n, t, _ in finding.trace if t == "stored"), line)
+            where = f" at line {line}" if line != stored else ""
+            return f"by {clip(method, 20)}(){where} (stored on self.{clip(attr, 30)} at line {stored})"
     return "on some path"
 
 
@@ -1419,6 +1603,15 @@ def trace_steps(ctx, finding: Finding) -> list:
                 note += f" and propagates without {rec.closer}"
         elif tag == "raise":
             note = "raises here" + ("" if finding.normal else f" and propagates without {rec.closer}")
+        elif tag == "stored":
+            note = f"stored on self.{info} here: the object owns it"
+        elif tag == "held":
+            note = f"self.{info} may hold an open {rec.kind.label} here"
+        elif tag == "replace":
+            note = f"{info} is replaced here while it may still be open"
+        elif tag == "norelease":
+            method, attr = info.split("\x00")
+            note = f"{method}() does not release self.{attr}"
         else:  # pragma: no cover
             note = info
         out.append((node, note))

@@ -398,6 +398,17 @@ for _name, _kind_name in TYPES.items():
 LAZY_IMPORT_FUNCTIONS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
 LAZY_IMPORT_HELPERS = frozenset({"LazyLoader", "LazyImport", "LazyModule", "lazy_import", "import_module"})
 
+#: methods of a class that release what its objects own (contract §14)
+RELEASE_METHOD_NAMES = ("close", "__exit__", "__aexit__", "dispose", "shutdown", "stop", "disconnect",
+                        "teardown", "release")
+#: methods that build an object: what they store on `self` was not there before
+CONSTRUCTION_METHODS = frozenset({"__init__", "__new__", "__post_init__", "__enter__", "__aenter__", "setUp",
+                                  "asyncSetUp", "setup_method"})
+#: methods that enter an object's context: Python runs no `__exit__` when they raise
+ENTER_METHODS = frozenset({"__enter__", "__aenter__"})
+#: explicit calls of the context-manager protocol that release the object like close()
+EXPLICIT_EXITS = frozenset({"__exit__", "__aexit__"})
+
 #: attributes that are true when a connection is closed (`if conn.closed:`)
 CLOSED_FLAGS = frozenset({"closed"})
 #: calls that end the process: a path that ends there leaks nothing (contract §9)

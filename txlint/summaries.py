@@ -165,16 +165,41 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
     def names_in(node):
         return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in index}
 
+    def handed_out(node):
+        """Parameters a returned or yielded value is (or contains, or wraps): not what a
+        method of it returns (``return session.execute(q).all()`` keeps nothing)."""
+        if isinstance(node, ast.Name):
+            return {node.id} & index.keys()
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(*(handed_out(e) for e in node.elts)) if node.elts else set()
+        if isinstance(node, ast.Dict):
+            return set().union(*(handed_out(v) for v in node.values)) if node.values else set()
+        if isinstance(node, ast.Starred):
+            return handed_out(node.value)
+        if isinstance(node, ast.IfExp):
+            return handed_out(node.body) | handed_out(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            return set().union(*(handed_out(v) for v in node.values))
+        if isinstance(node, ast.Await):
+            return handed_out(node.value)
+        if isinstance(node, ast.Call):
+            func = node.func
+            last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if last[:1].isupper() or last in ("closing", "partial"):  # a wrapper holds what it is given
+                return set().union(*(handed_out(a) for a in node.args), *(handed_out(k.value) for k in node.keywords)) \
+                    if node.args or node.keywords else set()
+        return set()
+
     for node in K.statements(fn.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             keeps.update(index[n] for n in names_in(node))  # captured by a closure
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             is_generator = True
             if node.value is not None:
-                keeps.update(index[n] for n in names_in(node.value))
+                keeps.update(index[n] for n in handed_out(node.value))
         elif isinstance(node, ast.Return) and node.value is not None:
             returned.append(node.value)
-            keeps.update(index[n] for n in names_in(node.value))
+            keeps.update(index[n] for n in handed_out(node.value))
         elif isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute):
@@ -275,8 +300,12 @@ def _self_effects(ctx, fn, self_name: str, cls, releasing, tx_ending, ends_self:
                 ends_self.add(recv.attr)
             if m in releasing or m in ("__exit__", "__aexit__"):
                 closes_self.add(recv.attr)
-        elif isinstance(recv, ast.Name) and recv.id == self_name:
-            found = cls.method(m)
+        elif (isinstance(recv, ast.Name) and recv.id == self_name) or \
+                (isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super"):
+            if isinstance(recv, ast.Call):  # super().close(): the method of a base class
+                found = next((b.method(m) for b in cls.bases if b.method(m) is not None), None)
+            else:
+                found = cls.method(m)
             if found is not None and not found[1].static_or_class:
                 summ = summary_of(ctx, K.Callee(found[0].kr, found[1].node, found[0], "method"))
                 if summ is not None:
