@@ -234,7 +234,7 @@ def _parse_ini(text: str, *, systemd: bool) -> list[_Section]:
     parser = configparser.RawConfigParser(
         strict=False, interpolation=None, allow_no_value=False, delimiters=("=",) if systemd else ("=", ":"),
         comment_prefixes=("#", ";"), inline_comment_prefixes=None if systemd else ("#", ";"),
-        empty_lines_in_values=False, default_section="\x00txlint-no-default\x00")
+        empty_lines_in_values=not systemd, default_section="\x00txlint-no-default\x00")
     checked = text
     if systemd:  # a backslash continues a systemd line: indent the next one, as configparser expects
         checked = re.sub(r"\\\n(?=\S)", "\\\n ", text)
@@ -250,6 +250,9 @@ def _parse_ini(text: str, *, systemd: bool) -> list[_Section]:
     # configparser has no positions (and keeps one value per key): scan the lines for them
     sections: list[_Section] = []
     current: _Section | None = None
+    # supervisord's parser (configparser's): a line continues the option before it only when it is
+    # indented deeper than that option's line; options may be indented under their section
+    option_indent: int | None = None
     lines = text.splitlines()
     i = 0
     while i < len(lines):
@@ -259,13 +262,16 @@ def _parse_ini(text: str, *, systemd: bool) -> list[_Section]:
         stripped = raw.strip()
         if not stripped or stripped[0] in "#;":
             continue
-        if raw[:1].isspace() and current is not None and current.entries and not systemd:
+        indent = len(raw) - len(raw.lstrip())
+        if not systemd and option_indent is not None and indent > option_indent and current is not None \
+                and current.entries:
             current.entries[-1].value += "\n" + stripped  # configparser continuation line
             continue
         m = _SECTION_RE.match(stripped)
         if m:
             current = _Section(m.group("name").strip(), lineno, [])
             sections.append(current)
+            option_indent = None
             continue
         if current is None:
             continue
@@ -279,6 +285,7 @@ def _parse_ini(text: str, *, systemd: bool) -> list[_Section]:
         key, value = stripped[:min(cut)].strip().lower(), stripped[min(cut) + 1:].strip()
         if not systemd:
             value = re.split(r"\s[#;]", value, maxsplit=1)[0].strip()
+            option_indent = indent
         current.entries.append(_Entry(key, value, lineno))
     return sections
 
@@ -421,8 +428,12 @@ can need:
 A warm shutdown needs as long as the longest task may run: the largest hard time limit the project
 sets (`time_limit=` on `@app.task`/`@shared_task`, `time_limit` on a `Task` class,
 `task_time_limit` / `CELERY_TASK_TIME_LIMIT` / `CELERYD_TASK_TIME_LIMIT` in literal configuration,
-the worker's own `--time-limit`; tests, `conftest.py` and docs are not counted), or, when none is
-set, 600 s, the value of Celery's own supervisord example. The finding is on the setting's line,
+the worker's own `--time-limit`; a value read from the environment or a settings helper with a
+literal default, such as `int(os.getenv("WORKER_TIMEOUT", 1800))` or `env.int("X", default=1800)`,
+counts as that default; tests, `conftest.py` and docs are not counted), or, when none is set, 600 s,
+the value of Celery's own supervisord example. Files are read as their programs read them:
+supervisord options may be indented under their section, and a line continues the option before
+it only when it is indented deeper. The finding is on the setting's line,
 or on the `[program:...]` / `[Service]` header, the Compose service or the pod `spec:` when the
 setting is missing and its default is too short.
 
@@ -714,6 +725,28 @@ def _k8s(grace: str = "", marker: str = "") -> str:
 
 WorkerStopTimeoutTooShort.INVALID = [
     # ---------------- supervisord ----------------
+    ex("""
+    [program:celery]
+        command=/srv/venv/bin/celery -A proj worker
+            --loglevel=INFO
+        stopwaitsecs=30  # expect: TXL501
+        stopasgroup=true
+    """, filename="deploy/supervisord.conf",
+       note="options indented under their section are options: only a deeper line continues the one before"),
+    ex(files={
+        "deploy/supervisord.conf": """
+        [program:celery]
+        command=celery -A proj worker
+        stopwaitsecs=700  # expect: TXL501
+        stopasgroup=true
+        """,
+        "proj/__init__.py": "",
+        "proj/settings.py": """
+        import os
+
+        CELERY_TASK_TIME_LIMIT = int(os.getenv("WORKER_TIMEOUT", 1800))
+        """,
+    }, check="deploy/supervisord.conf", note="a limit read from the environment counts as its default"),
     ex("""
     [program:celery]  # expect: TXL501
     command=celery -A proj worker --loglevel=INFO
@@ -1023,6 +1056,45 @@ WorkerStopTimeoutTooShort.INVALID = [
 
 WorkerStopTimeoutTooShort.VALID = [
     # ---------------- supervisord ----------------
+    ex("""
+    [program:celery]
+        command=/srv/venv/bin/celery -A proj worker
+            --loglevel=INFO
+            --pool=solo
+        stopwaitsecs=700
+    """, filename="deploy/supervisord.conf",
+       note="indented options are read, and the deeper lines continue the command (solo pool: no group)"),
+    ex(files={
+        "deploy/supervisord.conf": """
+        [program:celery]
+        command=celery -A proj worker
+        stopwaitsecs=1900
+        stopasgroup=true
+        """,
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+        from celery import Celery
+        from environs import Env
+
+        env = Env()
+        app = Celery("proj")
+        app.conf.task_time_limit = env.int("TASK_TIME_LIMIT", default=1800)
+        """,
+    }, check="deploy/supervisord.conf", note="a settings helper's default (1800 s) is within the stop time"),
+    ex(files={
+        "deploy/supervisord.conf": """
+        [program:celery]
+        command=celery -A proj worker
+        stopwaitsecs=600
+        stopasgroup=true
+        """,
+        "proj/__init__.py": "",
+        "proj/settings.py": """
+        import os
+
+        CELERY_TASK_TIME_LIMIT = int(os.environ["WORKER_TIMEOUT"])
+        """,
+    }, check="deploy/supervisord.conf", note="a limit from the environment without a default is not known"),
     ex("""
     [program:celery]
     command=celery --app=proj worker --loglevel=INFO

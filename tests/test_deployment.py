@@ -412,3 +412,96 @@ def test_cli_walks_config_files_and_skips_others(tmp_path):
     assert run.rc == 1
     msg = next(d["message"] for d in data["diagnostics"] if d["path"] == "deploy/supervisord.conf" and d["line"] == 3)
     assert "time_limit=120 in proj/tasks.py:4" in msg
+
+
+# ---- files read as their programs read them (contract §16) ----------------------------------------
+
+INDENTED = """
+[program:celery]
+    command=/srv/venv/bin/celery -A proj worker
+        --loglevel=INFO
+        {continued}
+    stopwaitsecs={wait}
+    {group}
+"""
+
+
+def test_supervisord_options_indented_under_their_section_are_options():
+    conf = INDENTED.format(continued="--concurrency=4", wait=30, group="stopasgroup=true")
+    found = _findings({"deploy/supervisord.conf": conf}, "deploy/supervisord.conf")
+    assert [(line, code) for line, code, _ in found] == [(5, "TXL501")]
+    assert "stopwaitsecs=30" in found[0][2] and "not set" not in found[0][2]
+    conf = INDENTED.format(continued="--concurrency=4", wait=700, group="stopasgroup=true")
+    assert _findings({"deploy/supervisord.conf": conf}, "deploy/supervisord.conf") == []
+
+
+def test_supervisord_deeper_lines_continue_the_option_before_them():
+    # --pool=solo is part of the command (no process group needed); without it the prefork pool is
+    conf = INDENTED.format(continued="--pool=solo", wait=700, group="")
+    assert _findings({"deploy/supervisord.conf": conf}, "deploy/supervisord.conf") == []
+    conf = INDENTED.format(continued="--concurrency=4", wait=700, group="")
+    found = _findings({"deploy/supervisord.conf": conf}, "deploy/supervisord.conf")
+    assert [(line, code) for line, code, _ in found] == [(1, "TXL501")]
+    assert "stopasgroup" in found[0][2]
+
+
+def test_supervisord_section_entries_as_supervisord_reads_them():
+    from txlint.rules.deployment import _parse_ini
+
+    text = ("[program:a]\n  command=celery -A p worker\n      -Q slow\n\n      ; a comment\n      -c 2\n"
+            "  stopwaitsecs=60\n[program:b]\n\tcommand=x\n\tstopwaitsecs=5\n")
+    (a, b) = _parse_ini(text, systemd=False)
+    assert [(e.key, e.value, e.line) for e in a.entries] == [
+        ("command", "celery -A p worker\n-Q slow\n-c 2", 2), ("stopwaitsecs", "60", 7)]
+    assert [(e.key, e.value) for e in b.entries] == [("command", "x"), ("stopwaitsecs", "5")]
+
+
+@pytest.mark.parametrize("expr", [
+    'int(os.getenv("WORKER_TIMEOUT", 1800))',
+    'int(os.environ.get("WORKER_TIMEOUT", "1800"))',
+    'float(os.getenv("WORKER_TIMEOUT", "1800.0"))',
+    'env.int("WORKER_TIMEOUT", default=1800)',
+    'env.int("WORKER_TIMEOUT", 1800)',
+    'config("WORKER_TIMEOUT", default=1800, cast=int)',
+    'int(os.getenv("WORKER_MINUTES", 30)) * 60',
+])
+def test_a_limit_read_from_the_environment_counts_as_its_default(expr):
+    found = limits_in_source(f"import os\n\nCELERY_TASK_TIME_LIMIT = {expr}\n")
+    assert found == [(1800.0, "CELERY_TASK_TIME_LIMIT=1800", 3)]
+
+
+@pytest.mark.parametrize("expr", [
+    'int(os.environ["WORKER_TIMEOUT"])',
+    'int(os.getenv("WORKER_TIMEOUT"))',
+    'env.int("WORKER_TIMEOUT")',
+    'int(os.getenv("WORKER_TIMEOUT", "thirty minutes"))',
+    'max("WORKER_TIMEOUT", 1800)',
+    'compute(1800)',
+])
+def test_a_limit_from_the_environment_without_a_literal_default_is_unknown(expr):
+    assert limits_in_source(f"import os\n\nCELERY_TASK_TIME_LIMIT = {expr}\n") == []
+
+
+def test_a_thirty_minute_limit_from_the_environment_is_not_taken_as_600_s():
+    files = {
+        "deploy/supervisord.conf": """
+            [program:celery]
+            command=celery -A proj worker
+            stopwaitsecs=700
+            stopasgroup=true
+        """,
+        "proj/celery.py": """
+            import os
+
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.task_time_limit = int(os.getenv("WORKER_TIMEOUT", 1800))
+        """,
+    }
+    found = _findings(files, "deploy/supervisord.conf")
+    assert [(line, code) for line, code, _ in found] == [(3, "TXL501")]
+    assert "1800 s" in found[0][2]
+    result = analyze_project({k: textwrap.dedent(v).lstrip("\n") for k, v in files.items()},
+                             "deploy/supervisord.conf")
+    assert "stopwaitsecs=1860" in result.diagnostics[0].trace[0].note

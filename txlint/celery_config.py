@@ -15,7 +15,10 @@ excluded folders, virtual environments, and tests / docs: ``tests/``, ``test_*.p
   and keys of dict literals (``CELERY = {"task_time_limit": 1800}``).
 
 Values are folded when they are simple constant arithmetic (``30 * 60``, ``2 * HOUR`` with ``HOUR``
-a module-level constant); anything else (environment lookups, calls) is not a known limit.
+a module-level constant); a value read from the environment or a settings helper with a literal
+default counts as that default (``int(os.getenv("WORKER_TIMEOUT", 1800))``,
+``os.environ.get("X", "1800")``, ``env.int("X", default=1800)``); anything else (a lookup without a
+default, other calls) is not a known limit.
 """
 
 from __future__ import annotations
@@ -134,11 +137,21 @@ class _Finder:
         self.out: list[tuple[float, str, int]] = []
 
     # ---- constant folding ----------------------------------------------------------
-    def value(self, node: ast.AST, depth: int = 0) -> float | None:
+    def value(self, node: ast.AST, depth: int = 0, text: bool = False) -> float | None:
+        """The number ``node`` folds to; ``text``: a numeric string counts too (the default of an
+        environment lookup, converted by ``int()``)."""
         if depth > 20:
             return None
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             return float(node.value)
+        if text and isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                return float(node.value.strip())
+            except ValueError:
+                return None
+        if isinstance(node, ast.Call):
+            default = _environment_default(node)
+            return self.value(default, depth + 1, text=True) if default is not None else None
         if isinstance(node, ast.Name):
             return self.consts.get(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -240,6 +253,31 @@ class _Finder:
                 if kw.arg and kw.arg.lower() in CONFIG_NAMES:
                     self.add(kw.value, kw.arg, kw.value)
             # dict literal arguments are found by the ast.Dict branch
+
+
+#: callables that read a setting by name and take its default as their second argument:
+#: ``os.getenv("X", 1800)``, ``os.environ.get("X", "1800")``, environs' ``env.int("X", 1800)``,
+#: python-decouple's ``config("X", 1800)``, dynaconf's ``settings.get("X", 1800)``
+_SETTING_READERS = frozenset({"getenv", "get", "int", "float", "env", "config", "get_int", "get_float",
+                              "getint", "getfloat", "get_value"})
+#: conversions that keep a number: ``int(os.getenv("X", 1800))``
+_CONVERSIONS = frozenset({"int", "float"})
+
+
+def _environment_default(call: ast.Call) -> ast.AST | None:
+    """The expression a setting read from the environment falls back to (contract §16): the
+    argument of ``int(...)``/``float(...)``, a ``default=`` keyword, or the second argument of a
+    reader called with the setting's name; None when there is none."""
+    tail = _name_tail(call)
+    if isinstance(call.func, ast.Name) and tail in _CONVERSIONS and len(call.args) == 1 and not call.keywords:
+        return call.args[0]
+    for kw in call.keywords:
+        if kw.arg == "default":
+            return kw.value
+    if tail in _SETTING_READERS and len(call.args) >= 2 and isinstance(call.args[0], ast.Constant) \
+            and isinstance(call.args[0].value, str) and not isinstance(call.args[1], ast.Starred):
+        return call.args[1]
+    return None
 
 
 def _simple_assign(stmt: ast.stmt) -> tuple[str, ast.AST | None]:
