@@ -19,7 +19,7 @@ from txlint.walk import children, walk, walk_type
 from txlint.context import FileContext, Fix
 from txlint.messages import clip, first_fit
 from txlint.registry import Rule, ex, register
-from txlint.resources import EMBEDDED_DIALECTS, ENGINE_EXEMPT_POOLS
+from txlint.resources import API_DIALECTS, EMBEDDED_DIALECTS, ENGINE_EXEMPT_POOLS
 
 ENGINE_KIND = "sa.engine"
 _UNKNOWN = object()
@@ -298,9 +298,9 @@ def _prefix(node: object) -> tuple[str, bool] | None:
 
 def _verdict_from_text(text: str, whole: bool) -> bool | None:
     if ":" in text:
-        return _scheme(text) in EMBEDDED_DIALECTS
+        return _scheme(text) in EMBEDDED_DIALECTS or text.strip().split(":", 1)[0].lower() in API_DIALECTS
     low = text.lower().strip()
-    if any(low.startswith(d) for d in EMBEDDED_DIALECTS):
+    if any(low.startswith(d) for d in EMBEDDED_DIALECTS) or (whole and low in API_DIALECTS):
         return True
     if whole or (low and not any(d.startswith(low) for d in EMBEDDED_DIALECTS)):
         return False if low else None
@@ -482,9 +482,63 @@ def _from_config_keys(ctx: FileContext, call: cst.Call) -> dict[str, object] | N
     if keys is None and isinstance(config, cst.Name):
         literal = _module_literal(ctx, config.value)
         keys = _dict_keys_ast(literal) if literal is not None else None
+    if isinstance(config, cst.Name):
+        # keys set on the mapping before the call count (contract §11)
+        for how, key, value in _config_changes(ctx, call, config.value):
+            keys = dict(keys or {})
+            if how == "set" or key not in keys:
+                keys[key] = value
     if keys is None:
         return None
     return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in keys.items()}
+
+
+def _string_key(node: object) -> str | None:
+    value = literal_value(node) if node is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _config_changes(ctx: FileContext, call: cst.Call, name: str) -> list[tuple[str, str, object]]:
+    """``(how, key, value)`` for the keys set on the mapping ``name`` before ``call``, in order:
+    ``name["k"] = v`` and ``name.update(...)`` set ("set"), ``name.setdefault("k", v)`` sets a
+    missing key ("default").  A mapping bound in the enclosing function is followed there; one of the
+    module also through what the module does to it at import time."""
+    scope = ctx.fact("engine_config.enclosing", _enclosing_scopes).get(id(call))
+    roots: list[cst.CSTNode] = []
+    if scope is None or _local_string_assignments(ctx, call, name) is None:
+        roots.append(ctx.module)
+    if scope is not None:
+        roots.append(scope)
+    out: list[tuple[str, str, object]] = []
+    for root in roots:
+        for node in walk(root, into_scopes=False):
+            if node is call:
+                break
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    sub = target.target
+                    if isinstance(sub, cst.Subscript) and isinstance(sub.value, cst.Name) and \
+                            sub.value.value == name and len(sub.slice) == 1 and \
+                            isinstance(sub.slice[0].slice, cst.Index):
+                        key = _string_key(sub.slice[0].slice.value)
+                        if key is not None:
+                            out.append(("set", key, node.value))
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                    isinstance(node.func.value, cst.Name) and node.func.value.value == name:
+                method = node.func.attr.value
+                positional = [a for a in node.args if a.keyword is None and not a.star]
+                if method == "setdefault" and len(positional) == 2:
+                    key = _string_key(positional[0].value)
+                    if key is not None:
+                        out.append(("default", key, positional[1].value))
+                elif method == "update":
+                    for arg in node.args:
+                        if arg.keyword is not None:
+                            out.append(("set", arg.keyword.value, arg.value))
+                        elif not arg.star:
+                            for key, value in (_dict_keys_cst(arg.value) or {}).items():
+                                out.append(("set", key, value))
+    return out
 
 
 def _display(call: cst.Call) -> str:
@@ -505,10 +559,13 @@ server database (MySQL, PostgreSQL, Oracle, SQL Server ..., or a URL that is not
 an environment variable, a settings attribute, a function parameter, `URL.create(...)` with a
 server driver) that set neither `pool_pre_ping=True` nor `pool_recycle`.
 
-SQLite URLs (`sqlite://...`, f-strings starting with `sqlite`) and engines with
-`poolclass=NullPool` or `poolclass=StaticPool` are exempt. `pool_pre_ping=False` without a
+SQLite URLs (`sqlite://...`, f-strings starting with `sqlite`), DuckDB, API dialects that keep no
+server connection (`gsheets://`, shillelagh's `shillelagh://`, Superset's `superset://`) and engines
+with `poolclass=NullPool` or `poolclass=StaticPool` are exempt. `pool_pre_ping=False` without a
 `pool_recycle` is a finding, and so is `pool_recycle=-1` (the default, "never recycle").
-Keyword arguments unpacked from a dict literal of the same module (`**ENGINE_OPTIONS`) count.
+Keyword arguments unpacked from a dict literal of the same module (`**ENGINE_OPTIONS`) count, and
+so do keys set on the configuration mapping before `engine_from_config(config)`
+(`config["sqlalchemy.pool_pre_ping"] = True`, `config.setdefault(...)`, `config.update(...)`).
 
 ## Why is this bad
 An engine keeps a pool of connections that are reused for the life of the process. The server, or
@@ -542,6 +599,38 @@ already set `pool_pre_ping`.
 """
 
     VALID = [
+        ex("""
+            from sqlalchemy import engine_from_config
+
+            def main(global_config, **settings):
+                settings.setdefault("sqlalchemy.pool_pre_ping", True)
+                engine = engine_from_config(settings, "sqlalchemy.")
+                return engine
+        """, note="a key set on the configuration before engine_from_config counts"),
+        ex("""
+            from sqlalchemy import engine_from_config
+
+            def make_engine(config):
+                config["sqlalchemy.pool_recycle"] = 3600
+                return engine_from_config(config, prefix="sqlalchemy.")
+        """),
+        ex("""
+            from sqlalchemy import engine_from_config
+
+            CONFIG = {"db.url": "mysql+pymysql://app@db/app"}
+            CONFIG.update({"db.pool_pre_ping": True})
+            engine = engine_from_config(CONFIG, prefix="db.")
+        """),
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("gsheets://", service_account_file="/etc/app/service-account.json")
+        """, note="an API dialect (shillelagh's Google Sheets) keeps no server connection"),
+        ex("""
+            from sqlalchemy.engine import create_engine
+
+            engine = create_engine("shillelagh+safe://", adapters=["gsheetsapi"])
+        """),
         ex("""
             from sqlalchemy import create_engine
 
@@ -661,6 +750,27 @@ already set `pool_pre_ping`.
     ]
 
     INVALID = [
+        ex("""
+            from sqlalchemy import engine_from_config
+
+            def main(global_config, **settings):
+                engine = engine_from_config(settings, "sqlalchemy.")  # expect: TXL402
+                settings.setdefault("sqlalchemy.pool_pre_ping", True)
+                return engine
+        """, note="a key set after the engine was made does not count"),
+        ex("""
+            from sqlalchemy import engine_from_config
+
+            def make_engine(config, other):
+                other["sqlalchemy.pool_pre_ping"] = True
+                config.setdefault("sqlalchemy.pool_pre_ping", False)
+                return engine_from_config(config)  # expect: TXL402
+        """, note="another mapping's key, and a pre-ping turned off"),
+        ex("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("shillelagh+multicorn2://app@pg.internal/app")  # expect: TXL402
+        """, note="shillelagh's multicorn2 driver runs in a PostgreSQL server"),
         ex("""
             from sqlalchemy import create_engine
 

@@ -509,6 +509,12 @@ ENGINE_EXEMPT_POOLS = frozenset({"sqlalchemy.pool.NullPool", "sqlalchemy.pool.St
                                  "sqlalchemy.pool.impl.NullPool", "sqlalchemy.pool.impl.StaticPool"})
 # SQLAlchemy URL dialects of embedded databases (no server, no idle timeout): TXL402 exempt
 EMBEDDED_DIALECTS = frozenset({"sqlite", "duckdb"})
+# SQLAlchemy URL schemes (``dialect`` or ``dialect+driver``, as written) of API dialects that keep no
+# server connection (each query is a web API call; a pooled connection has nothing to go stale):
+# TXL402 exempt.  shillelagh's dialects (Google Sheets and other APIs; not its multicorn2 driver,
+# which runs in a PostgreSQL server) and Superset's shillelagh-based meta database.
+API_DIALECTS = frozenset({"gsheets", "shillelagh", "shillelagh+apsw", "shillelagh+safe", "shillelagh+sqlglot",
+                          "metricflow", "superset"})
 # methods that make an otherwise lazy object open and keep a server connection on itself
 # (TXL401 when called at import time): kind -> method names
 HOLDING_METHODS: dict[str, frozenset[str]] = {
