@@ -110,7 +110,8 @@ def _run(req: CheckRequest) -> int:
 
     options = Options(enabled=frozenset(enabled), want_fixes=req.fix or req.diff, closers=tuple(settings.closers),
                       task_decorators=tuple(settings.task_decorators), project_root=root,
-                      resources=dict(settings.resources), unsafe_fixes=req.unsafe_fixes)
+                      resources=dict(settings.resources), unsafe_fixes=req.unsafe_fixes,
+                      per_file_ignores=settings.per_file_ignores)
     cache = None
     if req.use_cache and not (req.fix or req.diff) and stdin_text is None:
         from txlint.cache import open_cache

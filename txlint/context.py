@@ -76,6 +76,8 @@ class Options:
     resources: dict = field(default_factory=dict)
     #: with want_fixes: also the fixes that change behaviour on purpose (--unsafe-fixes)
     unsafe_fixes: bool = False
+    #: txlint.settings.PerFileIgnores of the configuration (codes not reported in some files)
+    per_file_ignores: Any = None
 
 
 class FileContext:
@@ -146,10 +148,20 @@ class FileContext:
     def enabled(self, code: str) -> bool:
         return code in self.options.enabled
 
+    def _file_ignores(self, code: str) -> bool:
+        """Whether the configuration's per-file-ignores turn ``code`` off for this file."""
+        pfi = self.options.per_file_ignores
+        if pfi is None:
+            return False
+        if "_ignored" not in self._facts:
+            self._facts["_ignored"] = pfi.ignored(self.display if self.path == "-" else self.path,
+                                                  self.options.enabled)
+        return code in self._facts["_ignored"]
+
     # ---- reporting ---------------------------------------------------------------
     def report(self, code: str, where: Where, message: str, *, trace: Iterable[tuple[Where, str]] = (),
                fix: Fix | None = None, end: Where | None = None) -> None:
-        if code in self.options.enabled:
+        if code in self.options.enabled and not self._file_ignores(code):
             self._pending.append(_Pending(code, where, message, list(trace), fix, end))
 
     def _position(self, where: Where) -> tuple[int, int, int, int]:

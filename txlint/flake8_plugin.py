@@ -1,7 +1,8 @@
 """flake8 adapter: the same findings as ``txlint FILE`` for one file, columns 0-based.
 
 flake8 does selection (``--select TXL``) and ``# noqa`` itself; txlint's own configuration
-(closers, task decorators, extra resources) is read from the nearest ``[tool.txlint]``.
+(closers, task decorators, extra resources, per-file-ignores) is read from the nearest
+``[tool.txlint]``.
 Project-wide facts come from the analysed project's other modules on disk, read lazily; what
 cannot be seen from one file may be missed, never invented.
 """
@@ -36,11 +37,13 @@ class Plugin:
                                       cwd=os.path.dirname(os.path.abspath(self.filename)) or ".")
             closers, decorators, resources = settings.closers, settings.task_decorators, settings.resources
             root = settings.project_root if settings.config_path else find_project_root(self.filename)
+            per_file_ignores = settings.per_file_ignores
         except ConfigError:
             closers, decorators, resources, root = [], [], {}, find_project_root(self.filename)
+            per_file_ignores = None
         options = Options(enabled=frozenset(c for c in codes if c != "TXL000") | {"TXL000"},
                           closers=tuple(closers), task_decorators=tuple(decorators), project_root=root,
-                          resources=dict(resources))
+                          resources=dict(resources), per_file_ignores=per_file_ignores)
         text = "".join(self.lines) if self.lines is not None else None
         if text is not None and text.startswith("\ufeff"):
             text = text[1:]

@@ -16,11 +16,58 @@ DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "build", "dist", "_
 
 #: key -> (type description, validator)
 _LIST_KEYS = ("select", "ignore", "exclude", "closers", "task-decorators", "extend-exclude")
-_KNOWN_KEYS = set(_LIST_KEYS) | {"resources"}
+_KNOWN_KEYS = set(_LIST_KEYS) | {"resources", "per-file-ignores"}
 
 
 class ConfigError(Exception):
     """A problem with the configuration; the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class PerFileIgnores:
+    """``per-file-ignores``: gitignore-style patterns relative to ``base`` (the config file's folder)
+    -> codes or prefixes not reported in the files they match.  Picklable (sent to workers); the
+    patterns are compiled on first use."""
+
+    base: str = "."
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def ignored(self, path: str, codes) -> frozenset[str]:
+        """The codes among ``codes`` that are not reported in ``path`` (as given, or absolute)."""
+        if not self.entries:
+            return frozenset()
+        rel = os.path.relpath(os.path.abspath(path), self.base)
+        if rel == ".." or rel.startswith(".." + os.sep):
+            return frozenset()
+        rel = rel.replace(os.sep, "/")
+        prefixes: set[str] = set()
+        for spec, entry_codes in self._compiled():
+            if spec.match_file(rel):
+                prefixes.update(entry_codes)
+        if not prefixes:
+            return frozenset()
+        return frozenset(c for c in codes if any(c.startswith(p) for p in prefixes))
+
+    def _compiled(self):
+        cache = self.__dict__.get("_specs")
+        if cache is None:
+            import warnings
+
+            import pathspec
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cache = [(pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), codes)
+                         for pattern, codes in self.entries]
+            object.__setattr__(self, "_specs", cache)
+        return cache
+
+    def __getstate__(self):
+        return {"base": self.base, "entries": self.entries}
+
+    def __setstate__(self, state):
+        object.__setattr__(self, "base", state["base"])
+        object.__setattr__(self, "entries", state["entries"])
 
 
 @dataclass
@@ -34,6 +81,7 @@ class Settings:
     resources: dict[str, str] = field(default_factory=dict)
     config_path: str | None = None
     project_root: str = "."
+    per_file_ignores: PerFileIgnores = field(default_factory=PerFileIgnores)
 
     def fingerprint(self, enabled: list[str]) -> str:
         """What of the settings changes a file's findings (part of the cache key)."""
@@ -41,8 +89,15 @@ class Settings:
         import json
 
         data = {"enabled": sorted(enabled), "closers": sorted(self.closers),
-                "task_decorators": sorted(self.task_decorators), "resources": sorted(self.resources.items())}
+                "task_decorators": sorted(self.task_decorators), "resources": sorted(self.resources.items()),
+                "per_file_ignores": [os.path.abspath(self.per_file_ignores.base),
+                                     [[p, list(c)] for p, c in self.per_file_ignores.entries]]}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def ignored_codes(self, path: str, codes) -> frozenset[str]:
+        """The codes among ``codes`` that ``per-file-ignores`` turns off for ``path``: the one
+        place every front end (CLI, flake8 plugin, language server) asks."""
+        return self.per_file_ignores.ignored(path, codes)
 
 
 def find_config(start: str) -> str | None:
@@ -113,6 +168,11 @@ def load_config(path: str) -> dict:
         elif key == "resources":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise ConfigError(f"{path}: {prefix}{key} must be a table of qualified name = kind")
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict) or not all(
+                    isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
+                raise ConfigError(f"{path}: {prefix}{key} must be a table of pattern = list of codes, "
+                                  f"got {value!r}")
     return table
 
 
@@ -152,6 +212,12 @@ def build_settings(*, config: str | None, select: list[str] | None, ignore: list
         settings.closers = list(table.get("closers", []))
         settings.task_decorators = list(table.get("task-decorators", []))
         settings.resources = dict(table.get("resources", {}))
+        pfi = table.get("per-file-ignores", {})
+        for pattern, codes in pfi.items():
+            if not pattern.strip():
+                raise ConfigError(f"{path}: per-file-ignores: empty pattern")
+            validate_codes(codes, known_codes, f"{path}: per-file-ignores.{pattern}")
+        settings.per_file_ignores = PerFileIgnores(base, tuple((p, tuple(c)) for p, c in pfi.items()))
         from txlint.resources import KINDS
 
         for name, kind in settings.resources.items():
