@@ -1025,6 +1025,7 @@ class TransactionNotEnded(Rule):
     name = "transaction-not-ended"
     summary = "An explicit transaction can leave the function on a normal path without commit() or rollback()"
     needs = frozenset({"names", "cfg"})
+    fixable = True
     doc = """
 ## What it does
 Follows every explicit transaction a function begins (SQLAlchemy `begin()` / `begin_nested()` on a
@@ -1074,6 +1075,7 @@ class TransactionNotEndedOnException(Rule):
     name = "transaction-not-ended-on-exception"
     summary = "An explicit transaction is left open when an exception propagates between its begin and its end"
     needs = frozenset({"names", "cfg"})
+    fixable = True
     doc = """
 ## What it does
 Reports an explicit transaction when an exception raised after the `begin()` (by a query, a call,
