@@ -895,6 +895,10 @@ class FunctionFlow(Walker):
                 summ = method_summary(self.ctx, self.class_name, m)
         if summ is not None:
             self._apply_summary(summ, call, arg_vals, s)
+        if any(arg_vals) and self._hands_to_callback(call):
+            for v in arg_vals:
+                self._escape(s, v)
+            return frozenset()
         # a constructor wrapping the object: the wrapper holds it
         if isinstance(f, (cst.Name, cst.Attribute)):
             last = f.value if isinstance(f, cst.Name) else f.attr.value
@@ -905,10 +909,20 @@ class FunctionFlow(Walker):
                 return out
         return frozenset()
 
+    def _from_self(self, name: Optional[str]) -> bool:
+        """``self.conn``, or a local made from ``self`` (``curs = self.cursor()``), in a method."""
+        if not name or not self.class_name:
+            return False
+        if name.startswith("self."):
+            return True
+        me = self.env.names.get(self.env.self_name) if self.env is not None and self.env.self_name else None
+        ref = self.local_refs.get(name)
+        return bool(me and ref and ref.startswith(me))
+
     def _ended_here(self, rec: Rec) -> bool:
         """Whether this function ends, on some path, a transaction begun on an attribute of
         ``self``; a method that only begins one hands it to its caller."""
-        attr = rec.via[len("self."):]
+        attr = rec.via[len("self."):] if rec.via and rec.via.startswith("self.") else None
         for n in iter_nodes(self.fn.body):
             if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
                 m = n.func.attr.value
@@ -917,8 +931,24 @@ class FunctionFlow(Walker):
                     return True
                 if isinstance(n.func.value, cst.Name) and n.func.value.value == "self" and self.class_name:
                     summ = method_summary(self.ctx, self.class_name, m)
-                    if summ is not None and attr in summ.ends_self:
+                    if summ is not None and attr is not None and attr in summ.ends_self:
                         return True
+        return False
+
+    def _hands_to_callback(self, call: cst.Call) -> bool:
+        """``Thread(target=self._run, args=(conn,))``, ``executor.submit(work, conn)``: the
+        resources passed along go to a project function that closes or keeps its arguments."""
+        for arg in call.args:
+            value = arg.value
+            if not isinstance(value, (cst.Name, cst.Attribute)):
+                continue
+            ref = self.ref_of(value)
+            summ = summary_for(self.ctx, ref) if ref else None
+            if summ is None and isinstance(value, cst.Attribute) and dotted_key(value.value) == "self" \
+                    and self.class_name:
+                summ = method_summary(self.ctx, self.class_name, value.attr.value)
+            if summ is not None and (summ.closes or summ.keeps):
+                return True
         return False
 
     def _apply_self_effects(self, summ, s: St) -> None:
@@ -1367,8 +1397,10 @@ class FunctionFlow(Walker):
                 rec = self.recs[rid]
                 if is_normal and rid in self.enter_kept and rid not in self.normal_leaks:
                     continue  # stored on the object by __enter__: its __exit__ releases it
-                if rec.cat == "tx" and rec.via and rec.via.startswith("self.") and not self._ended_here(rec):
-                    continue  # `def begin(self): self.conn.begin()`: the caller's to end
+                if rec.cat == "tx" and rec.owner is None and self._from_self(rec.via) and not self._ended_here(rec):
+                    # a method whose whole job is to begin, on what its object owns (self.conn, a
+                    # cursor of self.cursor()), and that ends it nowhere: the caller's to end
+                    continue
                 if rec.cat == "res":
                     code = "TXL201" if is_normal else "TXL202"
                 else:

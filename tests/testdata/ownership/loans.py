@@ -109,3 +109,31 @@ def open_db_ok(path):
         conn.close()
         raise
     return conn
+
+
+# handed to a thread whose target closes it
+import threading
+
+
+def _work(conn, done):
+    try:
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+        done.set()
+
+
+def vacuum_in_background(path):
+    done = threading.Event()
+    conn = sqlite3.connect(path)
+    threading.Thread(target=_work, args=(conn, done)).start()
+    return done
+
+
+def _peek(conn):
+    return conn.execute("SELECT 1").fetchone()
+
+
+def peek_in_background(path):
+    conn = sqlite3.connect(path)  # expect: TXL201, TXL202
+    threading.Thread(target=_peek, args=(conn,)).start()

@@ -141,3 +141,20 @@ class Unit:
             self.rollback()
             raise
         self.conn.commit()
+
+
+class Database:
+    """A begin() whose transaction lives on the object's connection (peewee's MySQLDatabase)."""
+
+    def __init__(self, dsn: str):
+        self.conn = psycopg2.connect(dsn)
+
+    def cursor(self) -> "psycopg2.extensions.cursor":
+        return self.conn.cursor()
+
+    def begin(self):
+        curs = self.cursor()  # expect: TXL201, TXL202
+        curs.execute("BEGIN")
+
+    def close(self):
+        self.conn.close()
