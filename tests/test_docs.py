@@ -46,7 +46,8 @@ def test_drift_is_detected_and_repaired(tmp_path, monkeypatch):
     assert docs.drift(out) == ["TXL201.md: differs from the rule class"]
     (tmp_path / "rules" / "TXL999.md").write_text("# gone\n")
     os.remove(os.path.join(out, "TXL101.md"))
-    assert docs.drift(out) == ["TXL101.md: missing", "TXL999.md: no such rule", "TXL201.md: differs from the rule class"]
+    assert docs.drift(out) == ["TXL101.md: missing", "TXL999.md: no such rule",
+                               "TXL201.md: differs from the rule class"]
     assert docs.main(["--check", out]) == 1
     assert docs.main([out]) == 0
     assert docs.drift(out) == [] and not os.path.exists(os.path.join(out, "TXL999.md"))

@@ -1,4 +1,4 @@
-"""Command line: ``txlint [OPTIONS] [PATH ...]``, ``txlint rule CODE``, ``txlint rules``."""
+"""Command line: ``txlint [OPTIONS] [PATH ...]``, ``txlint rule CODE``, ``txlint rules``, ``txlint server``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def check(paths, fmt, select, ignore, exclude, config, jobs, no_cache, cache_dir
     Other commands:
       txlint rule CODE   print one rule's documentation
       txlint rules       list every rule
+      txlint server      Language Server Protocol over stdio (editors)
     """
     from txlint.app import CheckRequest, run_check
 
@@ -91,6 +92,10 @@ def rules_cmd():
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "server":  # pygls is imported only here, never by a check run
+        from txlint.server import main as server_main
+
+        sys.exit(server_main(argv[1:]))
     command, args, name = check, argv, "txlint"
     if argv and argv[0] in ("rule", "rules"):
         command = rule_cmd if argv[0] == "rule" else rules_cmd

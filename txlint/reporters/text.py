@@ -115,9 +115,10 @@ def source_block(d: "Diagnostic", lines: list[str] | None, style: _Style) -> lis
     width = max(len(str(n)) for n in numbers)
     gutter = " " * (width + 2)
     text = _safe(lines[d.line - 1].rstrip())
+    caret = _caret_line(text, d.column, d.end_line, d.end_column, d.line)
     out = [
         f"  {style(str(d.line).rjust(width), _BLUE)} {style('|', _BLUE)} {text}",
-        f"{gutter} {style('|', _BLUE)} {style(_caret_line(text, d.column, d.end_line, d.end_column, d.line), _RED, _BOLD)}",
+        f"{gutter} {style('|', _BLUE)} {style(caret, _RED, _BOLD)}",
     ]
     for step in d.trace:
         if not 0 < step.line <= len(lines):
