@@ -294,6 +294,22 @@ def test_changes_are_debounced(workspace, client_for):
     assert client.close()[0] == 0
 
 
+def test_code_actions_and_hover_right_after_a_change_see_the_new_buffer(workspace, client_for):
+    client = client_for()
+    client.initialize(workspace)
+    uri = client.open(workspace / "app" / "db.py", "x = 1\n")
+    assert client.diagnostics(uri) is not None
+    client.change(uri, 2, APP)  # asked before the debounced analysis runs
+    line = APP.splitlines().index('engine = create_engine("mysql://app@db.internal/app")')
+    rng = {"start": {"line": line, "character": 9}, "end": {"line": line, "character": 9}}
+    actions = client.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": rng,
+                                                         "context": {"diagnostics": []}})
+    assert any(a["title"].startswith("Fix TXL402") for a in actions), actions
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": rng["start"]})
+    assert "# TXL402 engine-without-liveness-check" in hover["contents"]["value"]
+    assert client.close()[0] == 0
+
+
 def test_settings_from_initialization_options_and_configuration(workspace, client_for):
     path = workspace / "app" / "db.py"
     client = client_for(configuration={})

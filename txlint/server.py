@@ -468,6 +468,23 @@ class TxlintServer(LanguageServer):
             return None
         return doc.analysis
 
+    async def up_to_date(self, uri: str) -> Analysis | None:
+        """The analysis of the buffer as it is now, made now when the last one is stale (a code
+        action or hover asked for before the debounced analysis ran)."""
+        analysis = self.current(uri)
+        if analysis is not None or uri not in self.docs:
+            return analysis
+        try:
+            document = self.workspace.get_text_document(uri)
+        except Exception:
+            return None
+        path = to_fs_path(uri)
+        if not path:
+            return None
+        return await self.analysis.run(analyse, path, document.source, self.client_settings,
+                                       workspace_root=self.workspace_root(path),
+                                       language_id=document.language_id, version=document.version)
+
     async def fixes_of(self, analysis: Analysis, code: str) -> None:
         if code in analysis.per_code_fixes:
             return
@@ -557,9 +574,9 @@ def build_server() -> TxlintServer:
             return []
 
     @server.feature(T.TEXT_DOCUMENT_HOVER)
-    def hover(ls: TxlintServer, params: T.HoverParams):
+    async def hover(ls: TxlintServer, params: T.HoverParams):
         try:
-            return _hover(ls, params)
+            return _hover(ls, params, await ls.up_to_date(params.text_document.uri))
         except Exception as exc:
             ls.log(f"txlint: hover failed: {type(exc).__name__}: {exc}", T.MessageType.Error)
             return None
@@ -593,7 +610,7 @@ def _selected(analysis: Analysis, params: T.CodeActionParams, encoding: str | No
 
 async def _code_actions(ls: TxlintServer, params: T.CodeActionParams) -> list[T.CodeAction]:
     uri = params.text_document.uri
-    analysis = ls.current(uri)
+    analysis = await ls.up_to_date(uri)
     if analysis is None:
         return []
     encoding = ls.encoding
@@ -629,11 +646,10 @@ async def _code_actions(ls: TxlintServer, params: T.CodeActionParams) -> list[T.
     return actions
 
 
-def _hover(ls: TxlintServer, params: T.HoverParams) -> T.Hover | None:
+def _hover(ls: TxlintServer, params: T.HoverParams, analysis: Analysis | None) -> T.Hover | None:
     from txlint.docs import rule_markdown
     from txlint.reporters.sarif import _plain
 
-    analysis = ls.current(params.text_document.uri)
     if analysis is None:
         return None
     position = params.position
