@@ -31,12 +31,15 @@ class ClassOwnership:
     released: set[str] = field(default_factory=set)
     filled_at_construction: set[str] = field(default_factory=set)
     callers: dict[str, set[str]] = field(default_factory=dict)      # method -> methods calling self.method()
+    #: method -> methods calling it where nothing about the object is tested first (a reconnect in
+    #: an `except`), as opposed to `if not self._connected: self._connect()`
+    unguarded_callers: dict[str, set[str]] = field(default_factory=dict)
 
     def open_at_entry(self, method: str) -> set[str]:
         """Owned attributes that ``method`` stores and that may be open when it starts."""
         if method in R.CONSTRUCTION_METHODS:
             return set()
-        called_later = bool(self.callers.get(method, set()) - R.CONSTRUCTION_METHODS - {method})
+        called_later = bool(self.unguarded_callers.get(method, set()) - R.CONSTRUCTION_METHODS - {method})
         out = set()
         for attr, methods in self.stored_by.items():
             if method in methods and (attr in self.filled_at_construction or called_later):
@@ -45,6 +48,55 @@ class ClassOwnership:
 
     def is_release_method(self, method: str) -> bool:
         return method in self.release_methods and self.release_methods[method][0] is self.info
+
+
+def _is_teardown(meth: K.Method) -> bool:
+    """A release method that tears the object down: ``close(self)``, ``__exit__(self, *exc)``; not
+    ``release(self, connection)``, which gives back one item of a pool."""
+    if meth.node.name in R.EXPLICIT_EXITS:
+        return True
+    args = meth.node.args
+    positional = args.posonlyargs + args.args
+    required = len(positional) - len(args.defaults)
+    return required <= 1 and not [k for k, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+
+
+def _self_calls(body: list, me: str, guarded: bool = False):
+    """(method name, guarded) of every ``self.method()`` call in ``body``: guarded when it sits under
+    an ``if``/``while`` whose test looks at the object."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(stmt, (ast.If, ast.While)):
+            inner = guarded or any(isinstance(n, ast.Name) and n.id == me for n in ast.walk(stmt.test))
+            yield from _calls_in(stmt.test, me, guarded)
+            yield from _self_calls(stmt.body, me, inner)
+            yield from _self_calls(stmt.orelse, me, guarded)
+            continue
+        blocks = [getattr(stmt, f, None) for f in ("body", "orelse", "finalbody")]
+        handlers = getattr(stmt, "handlers", None) or []
+        if any(isinstance(b, list) for b in blocks) or handlers:
+            for field_name in ("items", "iter", "target", "test", "subject"):
+                value = getattr(stmt, field_name, None)
+                for part in (value if isinstance(value, list) else [value]):
+                    if part is not None:
+                        yield from _calls_in(part, me, guarded)
+            for b in blocks:
+                if isinstance(b, list):
+                    yield from _self_calls(b, me, guarded)
+            for h in handlers:
+                yield from _self_calls(h.body, me, guarded)
+            for case in getattr(stmt, "cases", None) or []:
+                yield from _self_calls(case.body, me, guarded)
+            continue
+        yield from _calls_in(stmt, me, guarded)
+
+
+def _calls_in(node, me: str, guarded: bool):
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
+                isinstance(n.func.value, ast.Name) and n.func.value.id == me:
+            yield n.func.attr, guarded
 
 
 def class_ownership(ctx, info: K.ClassInfo) -> ClassOwnership:
@@ -72,10 +124,11 @@ def _compute(ctx, info: K.ClassInfo) -> ClassOwnership:
         if me is None:
             continue
         local_new: dict[str, str] = {}
+        for callee, guarded in _self_calls(fn.body, me):
+            out.callers.setdefault(callee, set()).add(name)
+            if not guarded:
+                out.unguarded_callers.setdefault(callee, set()).add(name)
         for node in K.statements(fn.body):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    isinstance(node.func.value, ast.Name) and node.func.value.id == me:
-                out.callers.setdefault(node.func.attr, set()).add(name)
             if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -91,7 +144,7 @@ def _compute(ctx, info: K.ClassInfo) -> ClassOwnership:
         return out
     for name in R.RELEASE_METHOD_NAMES:
         found = info.method(name)
-        if found is not None:
+        if found is not None and _is_teardown(found[1]):
             out.release_methods[name] = found
     for owner, meth in out.release_methods.values():
         summ = summary_of(ctx, K.Callee(owner.kr, meth.node, owner, "method"))

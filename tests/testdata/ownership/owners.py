@@ -1,6 +1,7 @@
 """Objects that own connections (contract §14), both ways."""
 import psycopg2
 import pymysql
+import sqlite3
 from sqlalchemy import create_engine
 
 
@@ -187,3 +188,37 @@ class AsyncOwner:
             await self.conn.execute("RESET search_path")
         finally:
             await self.conn.close()
+
+
+# the reconnect runs only when a flag says the old connection was closed (python-mysql-replication)
+class FlagGuarded:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self._connected = False
+
+    def _connect(self):
+        self.conn = pymysql.connect(**self.cfg)
+        self._connected = True
+
+    def fetch(self):
+        if not self._connected:
+            self._connect()
+        try:
+            return self.conn.query("SELECT 1")
+        except pymysql.OperationalError:
+            self.conn.close()
+            self._connected = False
+
+    def close(self):
+        if self._connected:
+            self.conn.close()
+            self._connected = False
+
+
+# release(self, connection) gives back one item; it is not the object's teardown
+class Pool:
+    def __init__(self, path):
+        self._keepalive = sqlite3.connect(path)
+
+    def release(self, connection):
+        connection.close()
