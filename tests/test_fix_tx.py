@@ -472,6 +472,30 @@ REFUSED = {
             if a:
                 tx.commit()
     ''',
+    "ROLLBACK through execute inside the block": '''
+        import psycopg
+
+
+        def f(conn: psycopg.Connection, bad):
+            conn.execute("BEGIN")
+            if bad:
+                conn.execute("ROLLBACK")
+            conn.execute("UPDATE t SET n = 1")
+            conn.execute("COMMIT")
+    ''',
+    "handle used by a nested function": '''
+        from sqlalchemy import Connection
+
+
+        def f(conn: Connection, a):
+            def peek():
+                return tx.is_active
+
+            tx = conn.begin()
+            conn.execute(a)
+            print(peek())
+            tx.commit()
+    ''',
     "commit not awaited like the begin": '''
         from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -34,11 +34,11 @@ from txlint.fix_with import _enclosing, _find_block, _name_refs, _walk
 
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)
-#: methods that end, restart or close a transaction on any of the supported objects; the body of
-#: the rewritten block must not call them on the object the transaction was begun on
-_TX_METHODS = frozenset({"commit", "rollback", "close", "begin", "begin_nested", "begin_twophase", "start",
-                         "terminate", "invalidate", "get_transaction", "get_nested_transaction", "remove"})
-_SQL_METHODS = frozenset({"execute", "exec_driver_sql", "executescript"})
+#: methods that begin, end or close a transaction or a connection on any kind of the table; the
+#: body of the rewritten block must not call them on the object the transaction was begun on
+_TX_METHODS = frozenset().union(*(k.tx_begin | k.tx_end | k.closers | k.current_tx for k in R.KINDS.values()))
+#: methods that run SQL text (``execute("COMMIT")`` ends a transaction too)
+_SQL_METHODS = frozenset().union(*(k.sql_methods for k in R.KINDS.values()))
 
 
 class _Refuse(Exception):
