@@ -17,6 +17,7 @@ from txlint.walk import children
 
 from txlint.context import FileContext, Fix
 from txlint.messages import first_fit
+from txlint.summaries import project_call_is_new
 from txlint.registry import Rule, ex, register
 from txlint.resources import (
     CONNECTION,
@@ -596,6 +597,8 @@ def get_user(user_id):
             call = entry.call
             ref = ctx.resolver.ref(call, entry.local)
             kind = table.kind_of_ref(ref)
+            if kind is not None and project_call_is_new(ctx, ctx.resolver.ref(call.func, entry.local)) is False:
+                kind = None  # a project function returning a connection someone else owns (§13)
             holder = None
             if kind is None or kind.lazy or kind.category not in (CONNECTION, SESSION, CURSOR) \
                     or not (kind.resource or kind.server_side):
@@ -805,6 +808,34 @@ idle for more than 30 seconds and reconnects transparently. The fix (`--fix`) ad
                 def __init__(self):
                     self.client = redis.Redis(host="cache")
         """, note="per instance, not import time"),
+        ex("""
+            import redis
+
+            class Subscriber:
+                def setup(self, url):
+                    self._redis = redis.Redis.from_url(url, health_check_interval=30)
+                    self._pubsub = self._redis.pubsub()
+                    self._pubsub.subscribe("events")
+
+                def run(self):
+                    for message in self._pubsub.listen():
+                        print(message)
+        """, note="a client on self with a health check, listened to by another method"),
+        ex("""
+            import redis
+
+            class Worker:
+                def __init__(self):
+                    self.pool = redis.ConnectionPool(host="cache", health_check_interval=25)
+
+                def connect(self):
+                    self.client = redis.Redis(connection_pool=self.pool)
+
+                def run(self):
+                    self.connect()
+                    while True:
+                        print(self.client.brpop("jobs", timeout=0))
+        """, note="a client on a checked pool is judged by that pool"),
     ]
 
     INVALID = [
@@ -911,6 +942,34 @@ idle for more than 30 seconds and reconnects transparently. The fix (`--fix`) ad
             def rate_limited(key, client=redis.Redis(host="cache")):  # expect: TXL404
                 return client.incr(key) > 100
         """),
+        ex("""
+            import redis
+
+            class Subscriber:
+                def setup(self, url):
+                    self._redis = redis.Redis.from_url(url)  # expect: TXL404
+                    self._pubsub = self._redis.pubsub()
+                    self._pubsub.subscribe("events")
+
+                def run(self):
+                    for message in self._pubsub.listen():
+                        print(message)
+        """, note="stored on self by setup(), listened to by run(): reported where the client is created"),
+        ex("""
+            import redis
+
+            class Worker:
+                def __init__(self):
+                    self.pool = redis.ConnectionPool(host="cache")  # expect: TXL404
+
+                def connect(self):
+                    self.client = redis.Redis(connection_pool=self.pool)
+
+                def run(self):
+                    self.connect()
+                    while True:
+                        print(self.client.brpop("jobs", timeout=0))
+        """, note="a client built on connection_pool= is judged by its pool"),
     ]
 
     def check(self, ctx: FileContext) -> None:

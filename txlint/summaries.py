@@ -76,6 +76,20 @@ def summary_for(ctx, ref: str | None) -> Summary | None:
     return summary_of(ctx, callee) if callee is not None else None
 
 
+def project_call_is_new(ctx, func_ref: str | None) -> bool | None:
+    """For a call of ``func_ref``: ``None`` when it is not a project function, method or class;
+    else whether it hands its caller a new resource (its summary), as opposed to returning one
+    that someone else owns (a module global, an attribute)."""
+    if not func_ref:
+        return None
+    kr = ctx.resolver
+    callee = kr.callee(kr.canonical(func_ref))
+    if callee is None:
+        return None
+    summ = summary_of(ctx, callee) if callee.how != "class" else None
+    return bool(summ is not None and summ.returns_kind)
+
+
 def method_summary(ctx, class_name: str, method: str) -> Summary | None:
     """Summary of ``self.method(...)`` for a class of the checked module."""
     syms = ctx.symbols
