@@ -483,3 +483,186 @@ VALID_301 += [
                 Session.remove()
     """, note="a registry created inside the task is the task's own resource (TXL201/202), never TXL301"),
 ]
+
+# the app a Task class is installed on, and the Flask app a teardown belongs to (real-code shapes)
+TIMESKETCH_LIKE = {
+    "sketch/__init__.py": "",
+    "sketch/models.py": """
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import scoped_session, sessionmaker
+
+        engine = create_engine("postgresql://sketch@db/sketch", pool_pre_ping=True)
+        db_session = scoped_session(sessionmaker(bind=engine))
+    """,
+    "sketch/app.py": """
+        from celery import Celery
+        from flask import Flask
+
+
+        def create_app():
+            return Flask(__name__)
+
+
+        def create_celery_app():
+            app = create_app()
+            celery = Celery(app.import_name)
+            TaskBase = celery.Task
+
+            class ContextTask(TaskBase):
+                def __call__(self, *args, **kwargs):
+                    with app.app_context():
+                        return TaskBase.__call__(self, *args, **kwargs)
+
+            celery.Task = ContextTask
+            return celery
+    """,
+    "sketch/wsgi.py": """
+        from sketch.app import create_app
+        from sketch.models import db_session
+
+        application = create_app()
+
+
+        @application.teardown_appcontext
+        def shutdown_session(exception=None):
+            db_session.remove()
+    """,
+    "sketch/tasks.py": """
+        from sketch.app import create_celery_app
+        from sketch.models import db_session
+
+        celery = create_celery_app()
+
+
+        @celery.task(track_started=True)
+        def run_analyzer(analysis_id):  # expect: TXL301
+            db_session.execute("UPDATE analysis SET status = 'done' WHERE id = :i", {"i": analysis_id})
+            db_session.commit()
+    """,
+}
+
+INVALID_301 += [
+    ex(files=TIMESKETCH_LIKE, check="sketch/tasks.py",
+       note="the teardown is registered on the web's app instance (wsgi.py), not on the worker's create_app()"),
+    two_apps("""
+        from batch.worker import celery
+        from web.extensions import db
+
+
+        @celery.task
+        def nightly_totals():  # expect: TXL301
+            return db.session.execute(db.text("SELECT sum(total) FROM orders")).scalar()
+    """, check="batch/tasks.py", extra={"batch/setup.py": """
+        from vendor_plugins import models
+
+
+        def configure(options):
+            from vendor_plugins import SessionTask
+
+            models.Task = SessionTask
+    """}, note="an attribute named Task set on something that is not a Celery app installs nothing"),
+    ex(files={"geo/__init__.py": "", "geo/extensions.py": EXT, "geo/celery.py": """
+        from celery import Celery
+
+
+        class FlaskCelery(Celery):
+            def init_app(self, app):
+                self.app = app
+                TaskBase = self.Task
+                _celery = self
+
+                class ContextTask(TaskBase):
+                    def __call__(self, *args, **kwargs):
+                        with _celery.app.app_context():
+                            return TaskBase.__call__(self, *args, **kwargs)
+
+                self.Task = ContextTask
+
+
+        celery_app = FlaskCelery("geo")
+        export_app = Celery("export")
+    """, "geo/tasks.py": """
+        from geo.celery import export_app
+        from geo.extensions import db
+
+
+        @export_app.task
+        def export(layer_id):  # expect: TXL301
+            return db.session.execute(db.text("SELECT * FROM layers WHERE id = :i"), {"i": layer_id}).all()
+    """}, check="geo/tasks.py", note="a Celery subclass installs its Task class on its own instances only"),
+]
+
+VALID_301 += [
+    ex(files={**TIMESKETCH_LIKE, "sketch/app.py": TIMESKETCH_LIKE["sketch/app.py"].replace(
+        "        def create_app():\n            return Flask(__name__)\n",
+        "        from sketch.models import db_session\n\n\n"
+        "        def create_app():\n            app = Flask(__name__)\n\n"
+        "            @app.teardown_appcontext\n            def shutdown_session(exception=None):\n"
+        "                db_session.remove()\n\n            return app\n"),
+        "sketch/tasks.py": TIMESKETCH_LIKE["sketch/tasks.py"].replace("  # expect: TXL301", "")},
+       check="sketch/tasks.py", note="a teardown registered in the factory is on every app it makes"),
+    ex(files={"geo/__init__.py": "", "geo/extensions.py": EXT, "geo/celery.py": """
+        from celery import Celery
+
+
+        class FlaskCelery(Celery):
+            def init_app(self, app):
+                self.app = app
+                TaskBase = self.Task
+                _celery = self
+
+                class ContextTask(TaskBase):
+                    def __call__(self, *args, **kwargs):
+                        with _celery.app.app_context():
+                            return TaskBase.__call__(self, *args, **kwargs)
+
+                self.Task = ContextTask
+
+
+        celery_app = FlaskCelery("geo")
+        export_app = Celery("export")
+    """, "geo/tasks.py": """
+        from geo.celery import celery_app
+        from geo.extensions import db
+
+
+        @celery_app.task(bind=True)
+        def export(self, layer_id):
+            return db.session.execute(db.text("SELECT * FROM layers WHERE id = :i"), {"i": layer_id}).all()
+    """}, check="geo/tasks.py", note="an instance of the Celery subclass that installs an app-context Task class"),
+]
+
+EXTERNAL_APP_TASKS = """
+from platform_ext import celery_app, db
+
+
+@celery_app.task
+def refresh(key):{marker}
+    db.session.execute("UPDATE cache SET stale = true")
+    db.session.commit()
+"""
+EXTERNAL_APP_SETUP = """
+from flask import Flask
+from platform_ext import celery_app
+
+web = Flask(__name__)
+
+
+class ContextTask(celery_app.Task):
+    def __call__(self, *args, **kwargs):
+        with web.app_context():
+            return super().__call__(*args, **kwargs)
+
+
+celery_app.Task = ContextTask
+"""
+
+INVALID_301 += [
+    ex(files={"svc/__init__.py": "", "svc/tasks.py": EXTERNAL_APP_TASKS.format(marker="  # expect: TXL301")},
+       check="svc/tasks.py", note="an app imported from outside the project, with nothing installed on it"),
+]
+VALID_301 += [
+    ex(files={"svc/__init__.py": "", "svc/tasks.py": EXTERNAL_APP_TASKS.format(marker=""),
+              "svc/setup.py": EXTERNAL_APP_SETUP}, check="svc/tasks.py",
+       note="an app-context Task class installed on that same outside app object"),
+]

@@ -80,7 +80,7 @@ class _Uses:
                     inner.add(X.registry_of(ctx, view, expr.func, local)[0])
                     continue
                 self._node(view, fn, cls, depth, local, expr, covers, out)
-                context = X.context_of(view, expr, local)
+                context = X.context_of(ctx, view, expr, local, (fn,))
                 if context is not None:
                     inner.add(context)  # a Flask context: its teardowns run when the block ends
                 elif isinstance(expr, ast.Call) and not expr.args:

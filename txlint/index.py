@@ -41,6 +41,8 @@ ALL = "*"
 CONTEXT = "<ctx>"
 #: a Flask app txlint cannot name
 UNKNOWN = "?"
+#: prefix of the key of a Celery app object imported from outside the project
+EXTERNAL = "ext:"
 #: methods on a registry that release it rather than use it
 REGISTRY_RELEASE = frozenset({"remove", "close"})
 #: a registry's own cleanup calls, not taken as calls that can skip the cleanup after them
@@ -437,21 +439,74 @@ def _released_by(ctx: "FileContext", view: ModuleView, stmt: ast.stmt, depth: in
 def context_cover(kind: str, flask_app: str | None) -> str:
     """The cover of a Flask context: ``kind`` "app" (``app_context()``, runs the app's
     ``teardown_appcontext`` functions) or "request" (``test_request_context()``, also its
-    ``teardown_request`` ones); ``flask_app``: the identity of that Flask app, None when unknown."""
-    return f"{CONTEXT}{kind}:{flask_app or UNKNOWN}"
+    ``teardown_request`` ones); ``flask_app``: the identity of that Flask app (see
+    :func:`flask_identity`), None when unknown."""
+    return f"{CONTEXT}{kind}:{flask_app or UNKNOWN + '|' + UNKNOWN}"
 
 
-def context_of(view: ModuleView, expr: ast.AST, local: dict | None = None) -> str | None:
-    """The cover a ``with`` item gives when it enters a Flask app or request context."""
+def context_of(ctx: "FileContext", view: ModuleView, expr: ast.AST, local: dict | None = None,
+               fns: tuple = ()) -> str | None:
+    """The cover a ``with`` item gives when it enters a Flask app or request context (``fns``: the
+    functions, innermost last, whose local names the expression may use)."""
     if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)):
         return None
     kind = _CONTEXT_METHODS.get(expr.func.attr)
     if kind is None:
         return None
-    ident = view.origin(expr.func.value, local)
-    if ident is not None and (ident.startswith("flask.") or "()" in ident):
-        ident = None  # current_app, create_app(): not one app we can name
-    return context_cover(kind, ident)
+    return context_cover(kind, flask_identity(ctx, view, expr.func.value, local, fns))
+
+
+def flask_identity(ctx: "FileContext", view: ModuleView, expr: ast.AST, local: dict | None = None,
+                   fns: tuple = ()) -> str:
+    """``OBJECT|FACTORY`` of a Flask app expression: the module-level binding that holds the app,
+    and the project function that made it (``create_app``); ``?`` for what is not known."""
+    obj = factory = UNKNOWN
+    root, suffix = ast_chain(expr)
+    if root is None or "()" in suffix:
+        return f"{obj}|{factory}"
+    owner = next((f for f in reversed(fns) if root in local_names(f)), None)
+    if owner is not None or (local is not None and root in local):
+        if owner is not None and not suffix:
+            factory = _made_by(ctx, view, owner, root) or UNKNOWN
+        return f"{obj}|{factory}"
+    origin = view.origin(expr)
+    if origin and "()" not in origin and not origin.startswith("flask."):
+        obj = origin
+        module, _, name = origin.rpartition(".")
+        other = view_of_module(ctx, module) if module else None
+        call = other.syms.calls.get(name) if other is not None else None
+        if call is not None:
+            target = definition(ctx, other, call.func)
+            if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+                factory = f"{target[0].module}.{target[1].name}"
+    return f"{obj}|{factory}"
+
+
+def _made_by(ctx: "FileContext", view: ModuleView, fn: ast.AST, name: str) -> str | None:
+    """The project function whose call a local ``name`` of ``fn`` is bound to (``app = create_app()``)."""
+    for node in walk_function(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            target = definition(ctx, view, node.value.func)
+            if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return f"{target[0].module}.{target[1].name}"
+    return None
+
+
+def _enclosing_functions(view: ModuleView, node: ast.AST) -> tuple:
+    """The functions (outermost first) around ``node`` in ``view``'s tree."""
+    tree = view.tree
+    if tree is None:
+        return ()
+    stack: list[tuple[ast.AST, tuple]] = [(tree, ())]
+    while stack:
+        current, chain = stack.pop()
+        for child in ast.iter_child_nodes(current):
+            if child is node:
+                return chain
+            inner = chain + (child,) if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else chain
+            stack.append((child, inner))
+    return ()
 
 
 def covered(use: RegistryUse, covers: Iterable[str], teardowns: "Callable[[str, str], set[str]] | None" = None) -> bool:
@@ -535,15 +590,15 @@ def _method(cls: ast.ClassDef, name: str):
     return None
 
 
-def _app_contexts(view: ModuleView, fn: ast.AST) -> set[str]:
+def _app_contexts(ctx: "FileContext", view: ModuleView, cls: ast.ClassDef, fn: ast.AST) -> set[str]:
     """Covers of the Flask contexts a ``__call__`` runs the task in (``with app.app_context():
     return self.run(...)``)."""
     out: set[str] = set()
-    local = {n: None for n in local_names(fn)}
+    fns = _enclosing_functions(view, cls) + (fn,)
     for node in walk_function(fn):
         if not isinstance(node, (ast.With, ast.AsyncWith)):
             continue
-        contexts = [c for c in (context_of(view, i.context_expr, local) for i in node.items) if c]
+        contexts = [c for c in (context_of(ctx, view, i.context_expr, None, fns) for i in node.items) if c]
         if not contexts:
             continue
         for inner in ast.walk(node):
@@ -569,7 +624,7 @@ def class_cleanups(ctx: "FileContext", view: ModuleView, cls: ast.ClassDef, dept
         out |= released_registries(ctx, view, after.body)
     call = _method(cls, "__call__")
     if call is not None:
-        out |= _app_contexts(view, call)
+        out |= _app_contexts(ctx, view, cls, call)
         for node in walk_function(call):
             if isinstance(node, ast.Try) and node.finalbody:
                 out |= released_registries(ctx, view, node.finalbody)
@@ -611,13 +666,16 @@ def _class_named(ctx, view: ModuleView, expr: ast.AST, scope: ast.AST):
 
 
 def is_celery_constructor(ctx: "FileContext", view: ModuleView, call: ast.Call, depth: int = 0) -> bool:
-    """``Celery(...)`` (or a project subclass of it) creates an app."""
+    """``Celery(...)`` (or a project subclass of it) creates an app; a project function that
+    returns one (``make_celery()``) is a factory, not a new app."""
+    target = definition(ctx, view, call.func)
+    if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
     kind = view.kind(call)
     if kind is not None:
         return kind.category == R.CELERY_APP
     if depth > 2:
         return False
-    target = definition(ctx, view, call.func)
     if target is not None and isinstance(target[1], ast.ClassDef):
         for base in target[1].bases:
             ref = target[0].ref(base)
@@ -687,9 +745,12 @@ def task_apps(ctx: "FileContext", view: ModuleView, task: "TaskInfo", index: "Wo
     every app of its top-level package, else every app of the project."""
     if task.app is not None:
         root, _ = ast_chain(task.app)
-        keys = app_sites(ctx, view.origin(task.app)) if root is not None else None
+        origin = view.origin(task.app) if root is not None else None
+        keys = app_sites(ctx, origin)
         if keys:
             return keys
+        if root is not None and view.is_external(root):
+            return [EXTERNAL + (origin or root)]  # covered by what is installed on that same object
     return index.apps_of_package(view.module, view.syms.is_package)
 
 
@@ -706,7 +767,8 @@ class SignalHandler:
 @dataclass
 class Teardown:
     kind: str                 # "app" (teardown_appcontext) or "request" (teardown_request)
-    flask_app: str | None     # identity of the Flask app it is registered on (None: not known)
+    flask_object: str | None  # the module-level Flask app it is registered on
+    flask_factory: str | None  # or the project function whose every app gets it (neither: not known)
     path: str
     line: int
     name: str
@@ -722,6 +784,7 @@ class CeleryApp:
     #: what the Task classes installed on it end after every task (``ALL``: a class txlint cannot see)
     cleanups: set[str] = field(default_factory=set)
     installs: int = 0
+    made_by: str = ""         # the project subclass of Celery it is an instance of ("pkg.mod.FlaskCelery")
 
 
 @dataclass
@@ -734,6 +797,10 @@ class WorkerIndex:
     apps: dict[str, CeleryApp] = field(default_factory=dict)
     #: cleanups of Task classes installed on an app txlint could not tell (they count for every app)
     loose: set[str] = field(default_factory=set)
+    #: cleanups of Task classes installed on app objects from outside the project, by identity
+    external: dict[str, set[str]] = field(default_factory=dict)
+    #: cleanups installed by the methods of a project subclass of Celery (``self.Task = C``), by class
+    class_installs: dict[str, set[str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     def cleaned(self) -> set[str]:
@@ -745,17 +812,31 @@ class WorkerIndex:
         return out
 
     def torn_down(self, kind: str, flask_app: str) -> set[str]:
-        """Registries the teardowns that a Flask context of ``kind`` runs on ``flask_app`` remove."""
+        """Registries the teardowns that a Flask context of ``kind`` runs on ``flask_app``
+        (``OBJECT|FACTORY``, see :func:`flask_identity`) remove: those registered on that object or
+        in the factory that made it; when the app or the teardown's app is not known, every one."""
+        obj, _, factory = flask_app.partition("|")
+        unknown = obj == UNKNOWN and factory in (UNKNOWN, "")
         out: set[str] = set()
         for t in self.teardowns:
             if kind == "app" and t.kind != "app":
                 continue  # teardown_request runs only when a request context ends
-            if flask_app == UNKNOWN or t.flask_app is None or t.flask_app == flask_app:
+            if unknown or (t.flask_object is None and t.flask_factory is None) or \
+                    (t.flask_object is not None and t.flask_object == obj) or \
+                    (t.flask_factory is not None and t.flask_factory == factory):
                 out |= t.removes
         return out
 
     def app_cleanups(self, keys: Iterable[str]) -> list[set[str]]:
-        return [self.apps[k].cleanups | self.loose if k in self.apps else {ALL} for k in keys]
+        out = []
+        for k in keys:
+            if k in self.apps:
+                out.append(self.apps[k].cleanups | self.loose)
+            elif k.startswith(EXTERNAL):
+                out.append(self.external.get(k, set()) | self.loose)
+            else:
+                out.append({ALL})
+        return out
 
     def apps_of_package(self, module: str, is_package: bool) -> list[str]:
         """Apps a ``@shared_task`` of ``module`` can run on (contract §15): those of its top-level
@@ -818,6 +899,10 @@ def worker_index(ctx: "FileContext") -> WorkerIndex:
     for view, fn, position, param, cleanups in params:
         keys = _argument_apps(ctx, paths, view, fn, position, param)
         _install(index, keys, cleanups)
+    for app in index.apps.values():
+        if app.made_by in index.class_installs:
+            app.cleanups |= index.class_installs[app.made_by]
+            app.installs += 1
     return index
 
 
@@ -845,6 +930,9 @@ def _install(index: WorkerIndex, keys: list[str] | None, cleanups: set[str]) -> 
         index.loose |= cleanups
         return
     for k in keys:
+        if k.startswith(EXTERNAL):
+            index.external.setdefault(k, set()).update(cleanups)
+            continue
         app = index.apps.get(k)
         if app is None:
             head, _, _ = k.rpartition(":")
@@ -881,6 +969,9 @@ def _scan_module(ctx: "FileContext", index: WorkerIndex, view: ModuleView, path:
                 k = site_key(view, node)
                 app = index.apps.setdefault(k, CeleryApp(k, module, path, node.lineno))
                 app.module, app.path, app.line = module, path, node.lineno
+                made = definition(ctx, view, node.func)
+                if made is not None and isinstance(made[1], ast.ClassDef):
+                    app.made_by = f"{made[0].module}.{made[1].name}"
                 for kw in node.keywords:
                     if kw.arg == "task_cls":
                         _install(index, [k], _installed_class_cleanups(ctx, view, kw.value, tree))
@@ -923,24 +1014,41 @@ def _teardown_or_handler(ctx, index: WorkerIndex, view: ModuleView, path: str, e
     kind = _TEARDOWNS.get(expr.attr)
     if kind is None:
         return
-    local: dict[str, str | None] = {}
-    for f in outer:
-        local.update({n: None for n in local_names(f)})
-    ident = view.origin(expr.value, local) if expr.attr != "teardown_app_request" else None
-    if ident is not None and ("()" in ident or ident.startswith("flask.")):
-        ident = None
+    obj = factory = None
+    receiver = expr.value
+    owner = next((f for f in reversed(outer) if isinstance(receiver, ast.Name) and receiver.id in local_names(f)),
+                 None)
+    if expr.attr == "teardown_app_request":
+        pass  # a blueprint's: the app it is registered on is not known here
+    elif owner is not None:
+        # registered in a factory on the app it returns: every app the factory makes has it
+        if any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == receiver.id
+               for n in walk_function(owner)):
+            factory = f"{view.module}.{owner.name}"
+    else:
+        origin = view.origin(receiver) if ast_chain(receiver)[0] is not None else None
+        if origin and "()" not in origin and not origin.startswith("flask."):
+            obj = origin
     removes = frozenset(released_registries(ctx, view, fn.body))
-    index.teardowns.append(Teardown(kind, ident, path, fn.lineno, fn.name, removes))
+    index.teardowns.append(Teardown(kind, obj, factory, path, fn.lineno, fn.name, removes))
 
 
 def _task_install(ctx, index: WorkerIndex, view: ModuleView, fn: ast.AST | None, app_expr: ast.AST,
                   cls_expr: ast.AST, tree: ast.AST, params: list) -> None:
-    """``<app>.Task = C``: install C on the app ``<app>`` names."""
+    """``<app>.Task = C``: install C on the app ``<app>`` names.  What is not an app (a module, a
+    plain object) is left alone; an app txlint cannot tell gets a "loose" install (every app)."""
     cleanups = _installed_class_cleanups(ctx, view, cls_expr, tree)
     if fn is not None and isinstance(app_expr, ast.Name) and app_expr.id in local_names(fn):
         name = app_expr.id
         args = fn.args
         positional = [a.arg for a in args.posonlyargs + args.args]
+        if positional[:1] == [name] and name == "self":
+            cls = _enclosing_class(view, fn)
+            if cls is not None and is_celery_constructor(ctx, view, ast.Call(func=ast.Name(id=cls.name, ctx=ast.Load()),
+                                                                             args=[], keywords=[])):
+                # a method of a Celery subclass installs on every app made from that class
+                index.class_installs.setdefault(f"{view.module}.{cls.name}", set()).update(cleanups)
+            return
         if name in positional or name in [a.arg for a in args.kwonlyargs]:
             position = positional.index(name) if name in positional else -1
             params.append((view, fn, position, name, cleanups))  # resolved from the callers
@@ -950,11 +1058,46 @@ def _task_install(ctx, index: WorkerIndex, view: ModuleView, fn: ast.AST | None,
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
                     any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 keys += _sites_of_call(ctx, view, node.value, 0) or []
-        _install(index, keys or None, cleanups)
-        return
+        if keys:
+            _install(index, keys, cleanups)
+        return  # a local bound to something else (an imported module, a plain object)
     root, _ = ast_chain(app_expr)
-    ident = view.origin(app_expr) if root is not None else None
-    _install(index, app_sites(ctx, ident), cleanups)
+    if root is None:
+        return
+    origin = view.origin(app_expr)
+    keys = app_sites(ctx, origin)
+    if keys:
+        _install(index, keys, cleanups)
+    elif view.is_external(root):
+        _install(index, [EXTERNAL + (origin or root)], cleanups)  # an app object from outside the project
+    elif _may_be_app(view, app_expr):
+        _install(index, None, cleanups)
+
+
+def _may_be_app(view: ModuleView, expr: ast.AST) -> bool:
+    """An expression txlint cannot resolve to apps that may still be one (a Celery app it cannot
+    follow, an object from outside the project), not a project module, class or function."""
+    kind = view.kind(expr)
+    if kind is not None:
+        return kind.category == R.CELERY_APP
+    ref = view.ref(expr) or ""
+    head = ref.split("()")[0]
+    if head and view.project.symbols(head) is not None:
+        return False  # a project module
+    found = view.resolver.project_module_of(head) if head and "()" not in ref else None
+    if found is not None:
+        syms, name = found
+        return name not in syms.functions and name not in syms.classes
+    root, _ = ast_chain(expr)
+    return root is not None and view.is_external(root)
+
+
+def _enclosing_class(view: ModuleView, fn: ast.AST) -> ast.ClassDef | None:
+    tree = view.tree
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.ClassDef) and any(stmt is fn for stmt in node.body):
+            return node
+    return None
 
 
 def _argument_apps(ctx, paths: list[str], view: ModuleView, fn: ast.AST, position: int, param: str) -> list[str] | None:
