@@ -954,6 +954,20 @@ Follows every session, connection and cursor a function creates (SQLAlchemy `Ses
 yielded, stored on an object, handed to `contextlib.closing()` or to a project function that
 closes or keeps it).
 
+What a receiver is comes from the whole project, not from names: imports (also inside functions
+and under `TYPE_CHECKING`), annotations (`engine: "Engine"`, `Optional[Session]`), attributes
+that any method assigns (`self._engine = engine`), what project functions, methods, properties and
+`@contextmanager`s return or yield. A project function's call is an acquisition only when the
+function opens what it returns; a parameter or an attribute is never the function's to close.
+
+Objects that own connections are checked too. A resource stored on `self.x` belongs to the
+object; it is reported, at the call that acquired it, when:
+- the class has a release method (`close`, `__exit__`, `__aexit__`, `dispose`, `shutdown`, `stop`,
+  `disconnect`, `teardown`, `release`; its own or inherited) and none releases `self.x`, directly or
+  through another method of the class;
+- a method stores a new resource on `self.x` while the old one may still be open: a reconnect
+  helper called after a failure, or a loop that connects again without closing first.
+
 ## Why is this bad
 An unclosed connection holds a server connection (and often a transaction with its locks) until
 the garbage collector happens to finalise it. Under load the pool or the server's connection limit
@@ -1004,7 +1018,16 @@ class ConnectionNotClosedOnException(Rule):
 ## What it does
 Reports a session, connection or cursor created in a function when an exception raised after it
 was acquired (by a query, a call, an `await`) can propagate out of the function while it is still
-open: there is no `finally` or `with` block that closes it.
+open: there is no `finally` or `with` block that closes it. Returning it covers only the normal
+path: a call that raises before the `return` leaks it.
+
+The same obligations across functions:
+- a `@contextmanager` / `@asynccontextmanager` generator only lends what it yields; the exception
+  of the `with` body is thrown in at the `yield`, so the release must be in a `finally`;
+- what `__enter__` / `__aenter__` stores on `self` is leaked when a later call in the same method
+  raises (Python runs no `__exit__` then);
+- in `__exit__`, `close()` and the other release methods, releasing several owned resources in a
+  row leaks the later ones when an earlier release raises.
 
 ## Why is this bad
 Errors are exactly when connections leak: a failing query or a timeout skips the `close()` at the
