@@ -505,3 +505,23 @@ def test_a_thirty_minute_limit_from_the_environment_is_not_taken_as_600_s():
     result = analyze_project({k: textwrap.dedent(v).lstrip("\n") for k, v in files.items()},
                              "deploy/supervisord.conf")
     assert "stopwaitsecs=1860" in result.diagnostics[0].trace[0].note
+
+
+@pytest.mark.parametrize("text", [
+    "[program:celery]\n    command=celery -A proj worker\n        --loglevel=INFO\n    stopwaitsecs=30\n",
+    "[program:a]\n  command=celery -A p worker\n      -Q slow\n      ; a comment\n      -c 2\n  stopwaitsecs=60\n"
+    "[program:b]\n\tcommand=x\n\tstopwaitsecs=5\n",
+    "[program:c]\ncommand=celery -A p worker\nstopwaitsecs=70 ; inline\n  stopasgroup=true\n",
+    "  [program:d]\n  command = celery worker\n    -A p\n  stopwaitsecs = 900\n",
+])
+def test_supervisord_sections_read_as_supervisord_reads_them(text):
+    """supervisord reads its files with configparser (RawConfigParser with these two settings)."""
+    import configparser
+
+    from txlint.rules.deployment import _parse_ini
+
+    oracle = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+    oracle.read_string(text)
+    expected = {s: dict(oracle.items(s)) for s in oracle.sections()}
+    mine = {s.name: {e.key: e.value for e in s.entries} for s in _parse_ini(text, systemd=False)}
+    assert mine == expected
