@@ -240,8 +240,8 @@ class KindResolver(Resolver):
         out = ref
         table = self.table
         for _ in range(self.MAX_HOPS):
-            if out in table.functions or out in table.objects or out in table.factories or \
-                    table.kind_of_ref(out) is not None:
+            if out in table.functions or out in table.objects or out in table.factories or out in table.types \
+                    or table.kind_of_ref(out) is not None:
                 break
             nxt = self._step(out)
             if nxt is None or nxt == out:
@@ -520,6 +520,10 @@ class FunctionEnv:
             ref = None
             if i == 0 and self.cls is not None and not static and a in positional:
                 ref = self.cls.ref if classmethod_ else self.cls.ref + "()"
+                if kr.table.kind_of_ref(self.cls.ref + "()") is not None:
+                    # the library's own implementation of a class the table describes (analysing
+                    # SQLAlchemy itself): its methods are not its users' calls
+                    ref = None
                 if not classmethod_:
                     self.self_name = a.arg
             elif a.annotation is not None and a not in (args.vararg, args.kwarg):

@@ -309,7 +309,8 @@ FACTORIES.update({
 })
 
 #: library classes used as types (annotations: `engine: Engine`, `pool: "asyncpg.Pool"`): an
-#: instance has the kind given here (contract §13); constructing one has it too
+#: instance has the kind given here (contract §13).  Kept apart from FACTORIES: constructing one
+#: directly is often a library's own wrapping (`AsyncEngine(sync_engine)`), not a factory call
 TYPES: dict[str, str] = {
     # SQLAlchemy
     "sqlalchemy.Engine": "sa.engine",
@@ -390,8 +391,6 @@ TYPES: dict[str, str] = {
     "redis.cluster.RedisCluster": "redis.client",
     "redis.asyncio.cluster.RedisCluster": "redis.client",
 }
-for _name, _kind_name in TYPES.items():
-    FACTORIES.setdefault(_name, _kind_name)
 
 #: lazy-import helpers: a call with a literal module name binds that module (contract §13).
 #: Qualified functions, and project helpers known by their name (the module is the last literal)
@@ -530,13 +529,15 @@ class ResourceTable:
     kinds: dict[str, Kind] = field(default_factory=lambda: dict(KINDS))
     factories: dict[str, str] = field(default_factory=lambda: dict(FACTORIES))
     objects: dict[str, str] = field(default_factory=lambda: dict(OBJECTS))
+    types: dict[str, str] = field(default_factory=lambda: dict(TYPES))
     functions: dict[str, tuple[str, str, str]] = field(default_factory=lambda: dict(FUNCTIONS))
     closers: frozenset[str] = frozenset()           # project helpers that close their first argument
     task_decorators: frozenset[str] = TASK_DECORATORS
 
     def extend(self, *, closers=(), task_decorators=(), factories: dict[str, str] | None = None) -> "ResourceTable":
-        out = ResourceTable(dict(self.kinds), dict(self.factories), dict(self.objects), dict(self.functions),
-                            self.closers | frozenset(closers), self.task_decorators | frozenset(task_decorators))
+        out = ResourceTable(dict(self.kinds), dict(self.factories), dict(self.objects), dict(self.types),
+                            dict(self.functions), self.closers | frozenset(closers),
+                            self.task_decorators | frozenset(task_decorators))
         for name, kind in (factories or {}).items():
             if kind not in out.kinds:
                 raise ValueError(f"unknown resource kind {kind!r} for {name!r}")
@@ -566,8 +567,8 @@ class ResourceTable:
             if dotted in self.objects:
                 kind, start = self.objects[dotted], n
                 break
-            if dotted in self.factories and n < len(ops) and ops[n] == "()":
-                kind, start = self.factories[dotted], n + 1
+            if n < len(ops) and ops[n] == "()" and (dotted in self.factories or dotted in self.types):
+                kind, start = self.factories.get(dotted) or self.types[dotted], n + 1
                 break
             if dotted[:1] == KIND_REF and dotted[1:] in self.kinds and n < len(ops) and ops[n] == "()":
                 kind, start = dotted[1:], n + 1  # an instance of a kind itself: kind_ref()

@@ -304,16 +304,40 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
 
 
 def _self_effects(ctx, fn, self_name: str, cls, releasing, tx_ending, ends_self: set, closes_self: set) -> None:
-    """What a method ends or closes on attributes of ``self``, through other methods too."""
+    """What a method ends or closes on attributes of ``self``, through other methods too, and
+    through locals that took the attribute (``conn, self._conn = self._conn, None``)."""
+    aliases: dict[str, str] = {}
+
+    def self_attr(node):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self_name:
+            return node.attr
+        if isinstance(node, ast.Name):
+            return aliases.get(node.id)
+        return None
+
     for node in K.statements(fn.body):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            pairs = [(target, value)]
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+                pairs = list(zip(target.elts, value.elts))
+            for t, v in pairs:
+                if isinstance(t, ast.Name):
+                    attr = self_attr(v)
+                    if attr is not None:
+                        aliases[t.id] = attr
+                    else:
+                        aliases.pop(t.id, None)
+            continue
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         recv, m = node.func.value, node.func.attr
-        if isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name) and recv.value.id == self_name:
+        attr = self_attr(recv)
+        if attr is not None:
             if m in tx_ending:
-                ends_self.add(recv.attr)
+                ends_self.add(attr)
             if m in releasing or m in ("__exit__", "__aexit__"):
-                closes_self.add(recv.attr)
+                closes_self.add(attr)
         elif (isinstance(recv, ast.Name) and recv.id == self_name) or \
                 (isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super"):
             if isinstance(recv, ast.Call):  # super().close(): the method of a base class
@@ -328,5 +352,6 @@ def _self_effects(ctx, fn, self_name: str, cls, releasing, tx_ending, ends_self:
         # a release of an attribute by another object: pool.putconn(self.conn), pool.release(self._conn)
         if m in releasing:
             for arg in node.args:
-                if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == self_name:
-                    closes_self.add(arg.attr)
+                attr = self_attr(arg)
+                if attr is not None:
+                    closes_self.add(attr)

@@ -222,3 +222,21 @@ class Pool:
 
     def release(self, connection):
         connection.close()
+
+
+# close() takes the connection off the object first, then closes it (kombu's pgmq transport)
+class SwapThenClose:
+    def __init__(self, dsn):
+        self._dsn = dsn
+        self._conn = None
+
+    def _ensure(self):
+        if self._conn is not None:
+            return
+        conn = psycopg2.connect(self._dsn)
+        self._conn = conn
+
+    def close(self):
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
