@@ -524,6 +524,197 @@ def loop(stop: threading.Event):
             Session.commit()
         stop.wait(2)
 """}, check="w/loop.py", note="a scoped_session registry that commits only when there is work"),
+    # ---- connections kept on self by any method (contract §12, §14)
+    ex("""
+        import threading
+
+        import psycopg2
+
+
+        class Replicator:
+            def __init__(self, dsn):
+                self.dsn = dsn
+                self.conn = None
+                self._stop = threading.Event()
+
+            def connect(self):
+                self.conn = psycopg2.connect(self.dsn)  # expect: TXL403
+
+            def run(self):
+                self.connect()
+                while not self._stop.is_set():
+                    with self.conn.cursor() as cur:
+                        cur.execute("SELECT id FROM outbox WHERE sent = false")
+                    self.conn.commit()
+                    self._stop.wait(5)
+        """, note="stored on self by connect(), not __init__: reported at that acquisition"),
+    ex("""
+        import time
+
+        import pymysql
+
+
+        class StatsPoller:
+            def __init__(self, host):
+                self.host = host
+                self._conn = None
+
+            @property
+            def conn(self):
+                if self._conn is None:
+                    self._conn = pymysql.connect(host=self.host, user="stats")  # expect: TXL403
+                return self._conn
+
+            def run(self):
+                while True:
+                    with self.conn.cursor() as cur:
+                        cur.execute("SELECT COUNT(*) FROM sessions")
+                    time.sleep(60)
+        """, note="a lazy property opens it once and the loop keeps reading it"),
+    ex("""
+        import time
+
+        import psycopg2
+
+
+        class Sweeper:
+            def start(self, dsn):
+                self.conn = psycopg2.connect(dsn)  # expect: TXL403
+                while True:
+                    self._sweep()
+                    time.sleep(1)
+
+            def _sweep(self):
+                cur = self.conn.cursor()
+                cur.execute("DELETE FROM locks WHERE expires < now()")
+                self.conn.commit()
+        """, note="used through a helper method the loop calls"),
+    ex("""
+        import threading
+
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import sessionmaker
+
+
+        class Watcher:
+            def setup(self, url):
+                self.Session = sessionmaker(bind=create_engine(url, pool_pre_ping=True))
+                self.session = self.Session()  # expect: TXL403
+                self.stop = threading.Event()
+
+            def pending(self):
+                return self.session.execute(text("SELECT count(*) FROM jobs WHERE state = 'new'")).scalar()
+
+            def run(self):
+                while not self.stop.is_set():
+                    print(self.pending())
+                    self.stop.wait(10)
+        """, note="a Session from a sessionmaker on self, read-only poll through a helper"),
+    ex("""
+        import time
+
+        from sqlalchemy import create_engine, text
+
+
+        class Heartbeat:
+            def setup(self, url):
+                self.engine = create_engine(url, pool_pre_ping=True)
+                self.conn = self.engine.connect()  # expect: TXL403
+
+            def run(self):
+                while True:
+                    self.conn.execute(text("UPDATE workers SET seen = now()"))
+                    self.conn.commit()
+                    time.sleep(15)
+        """, note="a Connection from an engine kept on self: pre-ping checks only at checkout"),
+    ex("""
+        import threading
+
+        import MySQLdb
+
+
+        class Collector:
+            def __init__(self):
+                self.stop = threading.Event()
+
+            def open(self):
+                db = MySQLdb.connect(host="db", user="stats")  # expect: TXL403
+                db.autocommit(True)
+                self.db = db
+
+            def pause(self):
+                self.stop.wait(30)
+
+            def run(self):
+                self.open()
+                while not self.stop.is_set():
+                    self.db.cursor().execute("INSERT INTO ticks VALUES (now())")
+                    self.pause()
+        """, note="stored through a local; the loop waits in a helper"),
+    ex("""
+        import asyncio
+
+        import asyncpg
+
+
+        class Listener:
+            async def start(self, dsn):
+                self.conn = await asyncpg.connect(dsn)  # expect: TXL403
+
+            async def run(self):
+                while True:
+                    rows = await self.conn.fetch("SELECT id FROM jobs WHERE state = 'new'")
+                    print(rows)
+                    await asyncio.sleep(5)
+        """, note="asyncpg connection opened by an async start()"),
+    # ---- Django's connection held through a cursor or a helper (issue 8)
+    ex("""
+        import time
+
+        from django.db import connection
+
+
+        def purge_sessions():
+            cur = connection.cursor()  # expect: TXL403
+            while True:
+                cur.execute("DELETE FROM django_session WHERE expire_date < now()")
+                time.sleep(3600)
+        """, note="a Django cursor taken before the loop holds Django's connection"),
+    ex("""
+        import time
+
+        from django.core.management.base import BaseCommand
+        from django.db import connections
+
+
+        class Command(BaseCommand):
+            def handle(self, *args, **options):
+                with connections["replica"].cursor() as cursor:  # expect: TXL403
+                    while True:
+                        cursor.execute("SELECT id FROM outbox WHERE sent = false")
+                        print(cursor.fetchall())
+                        time.sleep(5)
+        """, note="a management command polling through connections[...].cursor()"),
+    ex(files={"jobs/__init__.py": "", "jobs/models.py": 'from django.db import models\n\n\nclass Job(models.Model):\n    state = models.CharField(max_length=20)\n', "jobs/management/__init__.py": "", "jobs/management/commands/__init__.py": "", "jobs/management/commands/runjobs.py": """
+import time
+
+from django.core.management.base import BaseCommand
+
+from jobs.models import Job
+
+
+class Command(BaseCommand):
+    def handle(self, *args, **options):
+        while True:
+            self.run_pending()  # expect: TXL403
+            time.sleep(10)
+
+    def run_pending(self):
+        for job in Job.objects.filter(state="new"):
+            job.state = "done"
+            job.save()
+"""}, check="jobs/management/commands/runjobs.py",
+       note="a management command whose loop queries through a helper method: reported at the call"),
 ]
 
 VALID_403 = [
@@ -1089,4 +1280,199 @@ def poll():
             finally:
                 conn.close()
         """, note="LISTEN/NOTIFY: the loop waits on the connection itself"),
+    # ---- connections kept on self by any method: clean versions (contract §12, §14)
+    ex("""
+        import time
+
+        import psycopg2
+
+
+        class PerRound:
+            def connect(self):
+                self.conn = psycopg2.connect("dbname=jobs")
+
+            def close(self):
+                self.conn.close()
+
+            def run(self):
+                while True:
+                    self.connect()
+                    self.conn.cursor().execute("SELECT 1")
+                    self.close()
+                    time.sleep(10)
+        """, note="opened and closed inside each iteration through helper methods"),
+    ex("""
+        import time
+
+        import psycopg2
+
+
+        class Retrying:
+            def connect(self):
+                self.conn = psycopg2.connect("dbname=jobs")
+
+            def run(self):
+                self.connect()
+                while True:
+                    try:
+                        self.conn.cursor().execute("SELECT 1")
+                    except psycopg2.OperationalError:
+                        self.connect()
+                    time.sleep(10)
+        """, note="a retry loop that reconnects through the acquiring method"),
+    ex("""
+        import time
+
+        import psycopg2
+
+
+        class LazyWithReset:
+            conn = None
+
+            def get(self):
+                if self.conn is None:
+                    self.conn = psycopg2.connect("dbname=jobs")
+                return self.conn
+
+            def run(self):
+                while True:
+                    try:
+                        self.get().cursor().execute("SELECT 1")
+                    finally:
+                        self.conn.close()
+                        self.conn = None
+                    time.sleep(10)
+        """, note="a lazy getter whose connection the loop closes and drops every round"),
+    ex("""
+        import time
+
+        from sqlalchemy import text
+        from sqlalchemy.orm import sessionmaker
+
+
+        class Cleaner:
+            def setup(self, engine):
+                self.session = sessionmaker(bind=engine)()
+
+            def _clean(self):
+                self.session.execute(text("DELETE FROM locks WHERE expires < now()"))
+                self.session.commit()
+
+            def run(self):
+                while True:
+                    self._clean()
+                    time.sleep(30)
+        """, note="a Session on self whose helper commits before the wait holds no connection"),
+    ex("""
+        import time
+
+        import psycopg2
+
+
+        class Warmup:
+            def setup(self):
+                self.conn = psycopg2.connect("dbname=jobs")
+
+            def run(self):
+                for _ in range(3):
+                    self.conn.cursor().execute("SELECT 1")
+                    time.sleep(1)
+        """, note="a bounded loop"),
+    ex("""
+        import time
+
+        from sqlalchemy import create_engine, text
+
+
+        class Pinger:
+            def setup(self, url):
+                self.engine = create_engine(url, pool_pre_ping=True)
+
+            def run(self):
+                while True:
+                    with self.engine.connect() as conn:
+                        conn.execute(text("SELECT 1"))
+                    time.sleep(30)
+        """, note="a pre-pinged engine on self is lazy: a connection per round"),
+    ex("""
+        import time
+
+        import pymysql
+
+
+        class Pinged:
+            def setup(self):
+                self.conn = pymysql.connect(host="db", user="stats")
+
+            def run(self):
+                while True:
+                    self.conn.ping(reconnect=True)
+                    with self.conn.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    time.sleep(60)
+        """, note="ping(reconnect=True) every round refreshes the connection"),
+    ex("""
+        import select
+        import time
+
+        import psycopg2
+        from psycopg2.extras import PhysicalReplicationConnection
+
+
+        class WalReceiver:
+            def open(self, dsn):
+                self.conn = psycopg2.connect(dsn, connection_factory=PhysicalReplicationConnection)
+                self.cur = self.conn.cursor()
+
+            def flush(self, block=False):
+                if block:
+                    self.done.get()
+
+            def run(self):
+                while True:
+                    try:
+                        msg = self.cur.read_message()
+                    except psycopg2.DatabaseError:
+                        time.sleep(1)
+                        continue
+                    self.flush()
+                    if not msg:
+                        select.select([self.cur], [], [], 10)
+        """, note="waits on the replication stream itself; the sleep is back-off; the helper only waits when asked"),
+    ex("""
+        import time
+
+        from django.db import close_old_connections, connection
+
+
+        def purge_sessions():
+            cur = connection.cursor()
+            while True:
+                close_old_connections()
+                cur = connection.cursor()
+                cur.execute("DELETE FROM django_session WHERE expire_date < now()")
+                time.sleep(3600)
+        """, note="Django: close_old_connections() each round"),
+    ex(files={"jobs/__init__.py": "", "jobs/models.py": 'from django.db import models\n\n\nclass Job(models.Model):\n    state = models.CharField(max_length=20)\n', "jobs/db.py": "from django import db\n\n\ndef refresh():\n    db.close_old_connections()\n", "jobs/management/__init__.py": "", "jobs/management/commands/__init__.py": "", "jobs/management/commands/runjobs.py": """
+import time
+
+from django.core.management.base import BaseCommand
+
+from jobs.db import refresh
+from jobs.models import Job
+
+
+class Command(BaseCommand):
+    def handle(self, *args, **options):
+        while True:
+            self.run_pending()
+            time.sleep(10)
+
+    def run_pending(self):
+        refresh()
+        for job in Job.objects.filter(state="new"):
+            job.state = "done"
+            job.save()
+"""}, check="jobs/management/commands/runjobs.py",
+       note="the helper refreshes Django's connection through a project wrapper"),
 ]

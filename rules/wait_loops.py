@@ -50,6 +50,8 @@ class Acq:
     aliases: set = field(default_factory=set)
     via_pool: bool = False
     ambient: str = ""         # "django" / "registry": not acquired here, opened by the first use
+    owner: ast.AST | None = None   # the method that stores it on self (``self.x`` acquisitions)
+    stmt: ast.AST | None = None    # the assignment that stores it
 
 
 # ------------------------------------------------------------------ loops and waits
@@ -217,24 +219,51 @@ def _unwrap(value: ast.AST) -> ast.AST:
     return value
 
 
-def _kind_of_call(view, call: ast.AST, local) -> R.Kind | None:
+def _expr_kind(view, node: ast.AST, local, attrs=None) -> R.Kind | None:
+    """Kind of an expression; ``self.x...`` chains through the kinds of the class's attributes."""
+    kind = view.kind(node, local)
+    if kind is None and attrs:
+        root, suffix = X.ast_chain(node)
+        head = re.match(r"\.(\w+)", suffix) if root == "self" else None
+        base = attrs.get("self." + head.group(1)) if head else None
+        if base is not None:
+            kind = view.table.kind_of_ref(R.kind_ref(base.name) + suffix[head.end():])
+    return kind
+
+
+def _kind_of_call(view, call: ast.AST, local, attrs=None) -> R.Kind | None:
     call = _unwrap(call)
     if not isinstance(call, ast.Call):
         return None
-    kind = view.kind(call, local)
+    kind = _expr_kind(view, call, local, attrs)
     if kind is None and isinstance(call.func, ast.Attribute):
-        owner = view.kind(call.func.value, local)
+        owner = _expr_kind(view, call.func.value, local, attrs)
         if owner is not None and call.func.attr in owner.cm_methods:
             kind = view.table.kind(owner.cm_methods[call.func.attr][0])
     return kind
 
 
+def _cursor_holder(view, call: ast.AST, local, attrs=None) -> R.Kind | None:
+    """The connection a ``cursor()`` call keeps in use when nobody acquires that connection here:
+    Django's per-thread connection (``connection.cursor()``, ``connections["x"].cursor()``), opened
+    by its first use and kept until closed.  ``None`` otherwise."""
+    call = _unwrap(call)
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return None
+    owner = _expr_kind(view, call.func.value, local, attrs)
+    if owner is None or owner.category != R.CONNECTION or not owner.server_side or owner.resource:
+        return None
+    made = view.table.kind(owner.methods.get(call.func.attr))
+    return owner if made is not None and made.category == R.CURSOR else None
+
+
 def _holds(kind: R.Kind | None) -> str | None:
     """"conn" for connections holding a server connection, "session" for ORM sessions,
-    "redis" for Redis clients and pools."""
+    "redis" for Redis clients and pools.  (A server-side connection that is no resource, Django's,
+    is acquired by nobody: only a cursor taken from it holds it, see :func:`_cursor_holder`.)"""
     if kind is None:
         return None
-    if kind.category == R.CONNECTION and kind.server_side and kind.resource:
+    if kind.category == R.CONNECTION and kind.server_side:
         return "conn"
     if kind.category == R.SESSION:
         return "session"
@@ -247,25 +276,37 @@ def _holds(kind: R.Kind | None) -> str | None:
 class _SessionFlow:
     """Does some path reach a wait with the session used since its last commit/rollback/close?"""
 
-    def __init__(self, view, names, local, matcher=None):
+    def __init__(self, view, names, local, matcher=None, helpers=None):
         self.view, self.names, self.local = view, names, local
         self.matcher = matcher or (lambda node: _expr_name(node) in names)
         self.hit: tuple[ast.AST, ast.AST] | None = None   # (wait, last use)
         self.loopback: set = set()
+        #: ``self.m()`` / ``self.prop`` -> the method it runs (helpers of the class, inlined)
+        self.helpers = helpers
+        self._inlined: list = []
+        self._returns: list[set] = []
 
     def _events(self, node):
         evs = []
+        called: set[int] = set()
         for n in _walk([node]) if isinstance(node, ast.stmt) else ast.walk(node):
             if isinstance(n, ast.Call):
                 f = n.func
+                called.add(id(f))
                 if isinstance(f, ast.Attribute) and self.matcher(f.value):
                     evs.append((n, "end" if f.attr in SESSION_ENDS else "use"))
                 elif self.matcher(f):
                     evs.append((n, "use"))
+                elif self.helpers is not None and self.helpers(f) is not None:
+                    evs.append((n, "helper"))
                 elif is_wait(self.view, n, self.local):
                     evs.append((n, "wait"))
-            elif isinstance(n, ast.Name) and n.id in self.names and isinstance(n.ctx, ast.Load):
+            elif isinstance(n, (ast.Name, ast.Attribute)) and isinstance(n.ctx, ast.Load) and \
+                    _expr_name(n) in self.names:
                 evs.append((n, "mention"))
+            elif isinstance(n, ast.Attribute) and id(n) not in called and self.helpers is not None and \
+                    isinstance(n.ctx, ast.Load) and self.helpers(n, True) is not None:
+                evs.append((n, "helper"))    # a property of the class
         evs.sort(key=lambda e: (getattr(e[0], "end_lineno", 0), getattr(e[0], "end_col_offset", 0)))
         return evs
 
@@ -279,11 +320,24 @@ class _SessionFlow:
                 state = {("dirty", node)}
             elif ev == "end":
                 state = {("clean", None)}
+            elif ev == "helper":
+                state = self.inline(self.helpers(node.func if isinstance(node, ast.Call) else node, True), state)
             elif ev == "wait":
                 for st, last in state:
                     if st == "dirty" and self.hit is None:
                         self.hit = (node, last)
         return state
+
+    def inline(self, fn, state):
+        """The state after running a helper method of the class from ``state``."""
+        if fn is None or fn in self._inlined or len(self._inlined) >= 3:
+            return state
+        self._inlined.append(fn)
+        self._returns.append(set())
+        end = self.block(fn.body, set(state))
+        end |= self._returns.pop()
+        self._inlined.pop()
+        return end
 
     def block(self, stmts, state, trace=None):
         for stmt in stmts:
@@ -330,7 +384,9 @@ class _SessionFlow:
             return {("clean", None)} if ends and state else state
         if isinstance(stmt, (ast.Break, ast.Return, ast.Raise)):
             if isinstance(stmt, ast.Return) and stmt.value is not None:
-                self.simple(stmt.value, state)
+                state = self.simple(stmt.value, state)
+            if isinstance(stmt, ast.Return) and self._returns:
+                self._returns[-1] |= state    # back to the caller of an inlined helper
             return set()
         if isinstance(stmt, ast.Continue):
             self.loopback |= state
@@ -338,8 +394,8 @@ class _SessionFlow:
         return self.simple(stmt, state)
 
 
-def session_hit(view, loop, names, local, entry_dirty, matcher=None):
-    flow = _SessionFlow(view, names, local, matcher)
+def session_hit(view, loop, names, local, entry_dirty, matcher=None, helpers=None):
+    flow = _SessionFlow(view, names, local, matcher, helpers)
     state = {("dirty", None)} if entry_dirty else {("clean", None)}
     head_waits = isinstance(loop, (ast.For, ast.AsyncFor)) and _stream_iter(view, loop, local)
     for _ in range(3):
@@ -426,6 +482,9 @@ def analyse_function(view, fn, cls_inits=None) -> list[Finding]:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 kind = _kind_of_call(view, stmt.value, local)
                 holds = _holds(kind)
+                if not holds:
+                    kind = _cursor_holder(view, stmt.value, local)
+                    holds = _holds(kind)
                 if holds and len(targets) == 1 and isinstance(targets[0], ast.Name):
                     acqs.append(Acq(targets[0].id, _unwrap(stmt.value), kind, stmts[i + 1:]))
             elif isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -433,6 +492,8 @@ def analyse_function(view, fn, cls_inits=None) -> list[Finding]:
                     if item.optional_vars is None or not isinstance(item.optional_vars, ast.Name):
                         continue
                     kind = _kind_of_call(view, item.context_expr, local)
+                    if not _holds(kind):
+                        kind = _cursor_holder(view, item.context_expr, local)
                     if _holds(kind):
                         acqs.append(Acq(item.optional_vars.id, _unwrap(item.context_expr), kind, stmt.body))
             for block in _blocks(stmt):
@@ -447,8 +508,8 @@ def analyse_function(view, fn, cls_inits=None) -> list[Finding]:
     return out
 
 
-def _aliases(view, acq: Acq, local, scope_stmts) -> set[str]:
-    names = {acq.name}
+def _aliases(view, acq: Acq, local, scope_stmts, start: set[str] | None = None) -> set[str]:
+    names = set(start) if start else {acq.name}
     for _ in range(3):
         for node in _walk(scope_stmts):
             pairs = []
@@ -461,25 +522,8 @@ def _aliases(view, acq: Acq, local, scope_stmts) -> set[str]:
                 value = _unwrap(value)
                 if tname is None or tname in names:
                     continue
-                node2, hit = value, False
-                while True:
-                    if _target_name(node2) in names:
-                        hit = True
-                        break
-                    if isinstance(node2, ast.Call):
-                        node2 = node2.func
-                    elif isinstance(node2, (ast.Attribute, ast.Subscript)):
-                        node2 = node2.value
-                    else:
-                        break
-                derived = (isinstance(value, (ast.Name, ast.Attribute)) or
-                           (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-                            and value.func.attr in DERIVING))
-                if hit and derived:
+                if _derived_from(value, names):
                     names.add(tname)
-                elif isinstance(value, ast.Call) and any(
-                        _target_name(k.value) in names for k in value.keywords if k.arg == "connection_pool"):
-                    names.add(tname)   # Redis(connection_pool=pool): judged by the pool
     return names
 
 
@@ -492,14 +536,19 @@ def judge(view, acq: Acq, local, fn) -> Finding | None:
     return None
 
 
-def _waits_not_on(waits, names) -> list:
+def _waits_not_on(waits, names, loop=None) -> list:
     """Drop waits on the connection itself (LISTEN/NOTIFY: ``select.select([conn], ...)``,
-    ``conn.notifies()``): there the connection is what the loop waits for, not an idle bystander."""
+    ``conn.notifies()``): there the connection is what the loop waits for, not an idle bystander.
+    Given the loop, none are left when all that remain sit in ``except`` handlers (back-off)."""
     out = []
     for w in waits:
         mentioned = any(_target_name(n) in names for n in ast.walk(w))
         if not mentioned:
             out.append(w)
+    if loop is not None and out and len(out) < len(waits):
+        handlers = {id(n) for h in _walk(loop.body) if isinstance(h, ast.ExceptHandler) for n in ast.walk(h)}
+        if all(id(w) in handlers for w in out):
+            return []
     return out
 
 
@@ -523,7 +572,7 @@ def _judge_loop(view, acq: Acq, names, loop, local, region) -> Finding | None:
         return None
     waits = loop_waits(view, loop, local)
     if _holds(acq.kind) != "redis":
-        waits = _waits_not_on(waits, names)   # a Redis client waiting on its own socket is TXL404's case
+        waits = _waits_not_on(waits, names, loop)   # a Redis client waiting on its own socket is TXL404's case
     if not waits:
         return None
     uses = _uses(loop.body, names) + (_uses([ast.Expr(loop.iter)], names) if isinstance(loop, (ast.For, ast.AsyncFor)) else [])
@@ -534,6 +583,8 @@ def _judge_loop(view, acq: Acq, names, loop, local, region) -> Finding | None:
     if _calls_reconnect(loop):
         return None
     if _closed_before(acq, names, loop):
+        return None
+    if _refreshes_ambient(view, loop.body, acq.kind, local):
         return None
     holds = _holds(acq.kind)
     if holds == "session":
@@ -546,6 +597,23 @@ def _judge_loop(view, acq: Acq, names, loop, local, region) -> Finding | None:
     uses.sort(key=lambda n: (n.lineno, n.col_offset))
     waits.sort(key=lambda n: (n.lineno, n.col_offset))
     return Finding(acq, loop, waits[0], uses[0])
+
+
+def _refreshes_ambient(view, stmts, kind: R.Kind, local, attrs=None) -> bool:
+    """A connection nobody acquires (Django's) is refreshed in these statements: ``close_old_connections()``
+    or a ``close()`` of it, after which its next use opens a new one."""
+    if kind.resource:
+        return False
+    for node in _walk(stmts):
+        if not isinstance(node, ast.Call):
+            continue
+        if view.ref(node.func, local) in R.CONNECTION_REFRESHERS:
+            return True
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "close" and \
+                getattr(_expr_kind(view, func.value, local, attrs), "name", None) == kind.name:
+            return True
+    return False
 
 
 def _ended_before(region, names, loop) -> bool:
@@ -570,37 +638,339 @@ def _calls_reconnect(loop) -> bool:
     return False
 
 
-def analyse_class(view, cls: ast.ClassDef) -> list[Finding]:
-    """``self.conn = connect()`` in ``__init__``, used by a waiting loop in another method."""
-    init = X._method(cls, "__init__")
-    if init is None:
-        return []
-    if not any(_has_waiting_loop(view, m.body) for m in cls.body
-               if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m is not init):
-        return []
-    local = _local_refs(view, init)
-    acqs = []
-    for node in X.walk_function(init):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            name = _target_name(node.targets[0])
-            if name and name.startswith("self."):
-                kind = _kind_of_call(view, node.value, local)
+# ------------------------------------------------------------------ connections kept on self (contract §12, §14)
+#: decorators that make a method an attribute read (``self.conn`` runs the getter)
+PROPERTY_DECORATORS = frozenset({"property", "cached_property", "reify", "lazy_property"})
+#: helper methods followed from a loop (calls of calls ...)
+HELPER_DEPTH = 3
+
+
+def class_attr_kinds(ctx, cls: ast.ClassDef) -> dict:
+    """``{"self.x": Kind}`` for the attributes of a class: the one place this rule asks what an
+    attribute is (contract §13: what any method or the class body assigns or annotates), answered
+    by :mod:`txlint.kinds`."""
+    from txlint.kinds import class_of
+
+    kr = ctx.resolver
+    info = class_of(kr, cls)
+    if info is None:
+        return {}
+    out = {}
+    for name, ref in info.attrs().items():
+        kind = kr.kind_of(ref)
+        if kind is not None:
+            out[f"self.{name}"] = kind
+    return out
+
+
+def method_value_kind(ctx, cls: ast.ClassDef, method, node: ast.AST):
+    """Kind of what an expression inside a method gives (``self._connect()``, ``db.get_conn()``,
+    ``self.engine.connect()``): the one place this rule asks :mod:`txlint.kinds` about values."""
+    from txlint.kinds import class_of, function_env
+
+    kr = ctx.resolver
+    return kr.kind_of(function_env(kr, method, class_of(kr, cls)).ref(node))
+
+
+@dataclass
+class _Members:
+    """A class seen by this rule: its methods, which of them are properties, and the kinds of its
+    attributes (computed on first need)."""
+    ctx: object
+    view: object
+    cls: ast.ClassDef
+    methods: dict = field(default_factory=dict)
+    props: set = field(default_factory=set)
+    _attrs: dict | None = None
+
+    @classmethod
+    def of(cls_, ctx, view, cls: ast.ClassDef) -> "_Members":
+        out = cls_(ctx, view, cls)
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name not in out.methods:
+                out.methods[stmt.name] = stmt
+                for dec in stmt.decorator_list:
+                    last = dec.attr if isinstance(dec, ast.Attribute) else dec.id if isinstance(dec, ast.Name) else ""
+                    if last in PROPERTY_DECORATORS:
+                        out.props.add(stmt.name)
+        return out
+
+    def attrs(self) -> dict:
+        if self._attrs is None:
+            self._attrs = class_attr_kinds(self.ctx, self.cls)
+        return self._attrs
+
+    def helper(self, node: ast.AST, properties: bool = False):
+        """The method ``self.m`` names (``properties``: the caller reads an attribute, not a call)."""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            return self.methods.get(node.attr)
+        return None
+
+    def calls_in(self, stmts) -> list[tuple[ast.AST, ast.AST]]:
+        """(node, method) for each ``self.m(...)`` call and ``self.prop`` read in these statements."""
+        out = []
+        called: set[int] = set()
+        for node in _walk(stmts):
+            if isinstance(node, ast.Call):
+                called.add(id(node.func))
+                m = self.helper(node.func)
+                if m is not None:
+                    out.append((node, m))
+            elif isinstance(node, ast.Attribute) and id(node) not in called and isinstance(node.ctx, ast.Load) \
+                    and node.attr in self.props:
+                m = self.helper(node, True)
+                if m is not None:
+                    out.append((node, m))
+        return out
+
+    def reach(self, methods) -> list[ast.AST]:
+        """The methods given and every method of the class they call, up to HELPER_DEPTH deep."""
+        out = list(dict.fromkeys(methods))
+        frontier = list(out)
+        for _ in range(HELPER_DEPTH):
+            nxt = []
+            for m in frontier:
+                for _, callee in self.calls_in(m.body):
+                    if callee not in out:
+                        out.append(callee)
+                        nxt.append(callee)
+            frontier = nxt
+        return out
+
+
+def _member_acquisitions(view, members: _Members) -> list[Acq]:
+    """``self.x = <acquiring call>`` (or ``= local`` bound to one) in any method, in source order."""
+    out: list[Acq] = []
+    for m in members.methods.values():
+        assigns = []
+        for node in X.walk_function(m):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                assigns.append((node, node.targets[0], node.value))
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                assigns.append((node, node.target, node.value))
+        stored = [(n, _target_name(t), v) for n, t, v in assigns
+                  if (_target_name(t) or "").startswith("self.") and isinstance(_unwrap(v), (ast.Call, ast.Name))]
+        if not stored:
+            continue
+        forwarded = {v.id for _, _, v in stored if isinstance(v, ast.Name)}
+        local = _local_refs(view, m)
+        held: dict[str, tuple] = {}
+        for node, target, value in assigns:
+            call = _unwrap(value)
+            name = _target_name(target)
+            if isinstance(target, ast.Name):
+                if target.id not in forwarded:
+                    continue
+            elif not name or not name.startswith("self."):
+                continue
+            kind = None
+            if isinstance(call, ast.Call):
+                attrs = members.attrs() if X.ast_chain(call)[0] == "self" else None
+                kind = _kind_of_call(view, call, local, attrs)
+                if not _holds(kind):
+                    kind = _cursor_holder(view, call, local, attrs)
+                if not _holds(kind):
+                    kind = method_value_kind(members.ctx, members.cls, m, call)
+            if isinstance(target, ast.Name):
                 if _holds(kind):
-                    acqs.append(Acq(name, _unwrap(node.value), kind, []))
-    if not acqs:
+                    held[target.id] = (call, kind)
+                else:
+                    held.pop(target.id, None)
+            elif _holds(kind):
+                out.append(Acq(name, call, kind, [], owner=m, stmt=node))
+            elif isinstance(value, ast.Name) and value.id in held:
+                c, k = held[value.id]
+                out.append(Acq(name, c, k, [], owner=m, stmt=node))
+    out.sort(key=lambda a: (a.call.lineno, a.call.col_offset))
+    return out
+
+
+def _member_names(view, members: _Members, name: str) -> set[str]:
+    """``self.x`` and what stands for it anywhere in the class: attributes derived from it
+    (``self._pubsub = self._redis.pubsub()``, clients on ``connection_pool=self.pool``), and
+    properties and getters that return it."""
+    names = {name}
+    for _ in range(3):
+        before = len(names)
+        for m in members.methods.values():
+            for node in X.walk_function(m):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    tname = _target_name(node.targets[0])
+                    if tname and tname.startswith("self.") and tname not in names and \
+                            _derived_from(_unwrap(node.value), names):
+                        names.add(tname)
+                elif isinstance(node, ast.Return) and node.value is not None and f"self.{m.name}" not in names \
+                        and _target_name(_unwrap(node.value)) in names:
+                    names.add(f"self.{m.name}")
+        if len(names) == before:
+            break
+    return names
+
+
+def _derived_from(value: ast.AST, names: set[str]) -> bool:
+    """``value`` stands for one of ``names``: the thing itself, something made from it (a cursor,
+    a pubsub), what a getter of it returns, or a Redis client on ``connection_pool=`` it (judged by
+    the pool)."""
+    node, hit = value, False
+    while True:
+        if _target_name(node) in names:
+            hit = True
+            break
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        else:
+            break
+    if hit and (isinstance(value, (ast.Name, ast.Attribute)) or (
+            isinstance(value, ast.Call) and (_target_name(value.func) in names or (
+                isinstance(value.func, ast.Attribute) and value.func.attr in DERIVING)))):
+        return True
+    return isinstance(value, ast.Call) and any(
+        _target_name(k.value) in names for k in value.keywords if k.arg == "connection_pool")
+
+
+def _guarded_assignments(stmts, name: str) -> set[int]:
+    """Assignments to ``name`` under an ``if`` that tests it (``if self.conn is None:``): lazy
+    initialisation, which keeps what is already there rather than replacing it."""
+    out: set[int] = set()
+
+    def visit(block, guarded):
+        for stmt in block:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if isinstance(stmt, ast.If):
+                g = guarded or _mentions(stmt.test, name)
+                visit(stmt.body, g)
+                visit(stmt.orelse, g)
+                continue
+            if guarded and isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                out.add(id(stmt))
+            for b in _blocks(stmt):
+                visit(b, guarded)
+
+    visit(stmts, False)
+    return out
+
+
+def _mentions(test: ast.AST, name: str) -> bool:
+    attr = name.split(".", 1)[1]
+    for n in ast.walk(test):
+        if _target_name(n) == name or (isinstance(n, ast.Constant) and n.value == attr):
+            return True
+    return False
+
+
+def _member_refreshed(view, members: _Members, acq: Acq, names: set[str], stmts, local) -> bool:
+    """Does the loop (these statements and the helpers they reach) replace or drop what ``self.x``
+    holds?  An assignment that is not lazy initialisation (per-iteration acquisition, reconnect on
+    error, ``self.conn = None``), a close or a liveness check with reconnect (``ping``) of it, a
+    ``self.connect()`` the class inherits, or, for Django's connection, ``close_old_connections()``."""
+    if _calls_reconnect_unknown(stmts, members):
+        return True
+    bodies = [stmts] + [m.body for m in members.reach([m for _, m in members.calls_in(stmts)])]
+    closers = acq.kind.closers | {"close", "remove"} | R.CONNECTION_RECHECKS
+    for body in bodies:
+        guarded = _guarded_assignments(body, acq.name)
+        for node in _walk(body):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and id(node) not in guarded:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(_target_name(sub) == acq.name for t in targets for sub in ast.walk(t)):
+                    return True
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                if any(i.optional_vars is not None and _target_name(i.optional_vars) == acq.name for i in node.items):
+                    return True
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in closers and _expr_name(node.func.value) in names:
+                return True
+        if _refreshes_ambient(view, body, acq.kind, local, members.attrs() if not acq.kind.resource else None):
+            return True
+    return False
+
+
+def _calls_reconnect_unknown(stmts, members: _Members) -> bool:
+    """``self.connect()`` / ``self.reconnect()`` of a method the class does not define (inherited)."""
+    for node in _walk(stmts):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in REACQUIRERS and isinstance(node.func.value, ast.Name) and \
+                node.func.value.id == "self" and node.func.attr not in members.methods:
+            return True
+    return False
+
+
+def _member_waits(view, members: _Members, loop, local) -> list[ast.AST]:
+    """Waits of a loop, counting a helper method the loop calls (outside ``except``) that waits."""
+    waits = loop_waits(view, loop, local)
+    in_handlers: set[int] = set()
+    for node in _walk(loop.body):
+        if isinstance(node, ast.ExceptHandler):
+            in_handlers.update(id(n) for n in ast.walk(node))
+    for node, m in members.calls_in(loop.body):
+        if id(node) in in_handlers:
+            continue
+        for h in members.reach([m]):
+            hlocal = {n: None for n in X.local_names(h)}
+            if any(is_wait(view, n, hlocal) for n in _unconditional_calls(h.body)):
+                waits.append(node)
+                break
+    return waits
+
+
+def _unconditional_calls(stmts):
+    """Calls that run every time these statements run: not under ``if``, in a loop or in an
+    ``except`` handler (``if block: queue.get()`` is no wait when called with ``block=False``)."""
+    for stmt in stmts:
+        if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)) or type(stmt).__name__ == "Match":
+            continue
+        if isinstance(stmt, (ast.Try, ast.With, ast.AsyncWith)) or type(stmt).__name__ == "TryStar":
+            for item in getattr(stmt, "items", []):
+                yield from (n for n in ast.walk(item.context_expr) if isinstance(n, ast.Call))
+            yield from _unconditional_calls(stmt.body)
+            yield from _unconditional_calls(getattr(stmt, "finalbody", []))
+            continue
+        yield from (n for n in ast.walk(stmt) if isinstance(n, ast.Call))
+
+
+def _stores_on_self(members: _Members) -> bool:
+    """Cheap pre-check: some method stores a call's result (or a local) on ``self``."""
+    for m in members.methods.values():
+        for node in X.walk_function(m):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and \
+                    isinstance(_unwrap(node.value), (ast.Call, ast.Name)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any((_target_name(t) or "").startswith("self.") for t in targets):
+                    return True
+    return False
+
+
+def _has_member_loop(view, members: _Members) -> bool:
+    for m in members.methods.values():
+        for loop in _all_loops(m.body):
+            if unbounded(view, loop, {}) and (loop_waits(view, loop, {}) or members.calls_in(loop.body)):
+                return True
+    return False
+
+
+def analyse_class(ctx, view, cls: ast.ClassDef, members: _Members | None = None) -> list[Finding]:
+    """A connection, session or Redis client stored on ``self.x`` by any method and used inside a
+    waiting loop of a method (directly, or through helper methods and properties the loop calls):
+    reported at the first acquisition.  Not when the loop replaces or refreshes it."""
+    members = members or _Members.of(ctx, view, cls)
+    if not members.methods or not _stores_on_self(members) or not _has_member_loop(view, members):
         return []
-    methods = [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m is not init]
-    out = []
+    acqs = _member_acquisitions(view, members)
+    out: list[Finding] = []
+    done: set[str] = set()
     for acq in acqs:
-        names = _aliases(view, acq, {}, init.body)
-        reassigned = any(_assigned(m.body, {acq.name}) for m in methods)
-        if reassigned:
-            continue  # some method reconnects
-        for m in methods:
-            mlocal = _local_refs(view, m)
+        if acq.name in done:
+            continue
+        done.add(acq.name)   # one finding per attribute, at its first acquisition
+        names = _member_names(view, members, acq.name)
+        for m in members.methods.values():
             found = None
             for loop in _loops_in(m.body):
-                found = _judge_self_loop(view, acq, names, loop, mlocal, cls)
+                found = _judge_member_loop(view, members, acq, names, loop, m)
                 if found:
                     break
             if found:
@@ -609,39 +979,44 @@ def analyse_class(view, cls: ast.ClassDef) -> list[Finding]:
     return out
 
 
-def _judge_self_loop(view, acq, names, loop, local, cls):
+def _judge_member_loop(view, members: _Members, acq: Acq, names: set[str], loop, method, local=None):
+    if local is None:
+        local = _local_refs(view, method)
     if not unbounded(view, loop, local):
         for inner in _loops_in(loop.body):
-            f = _judge_self_loop(view, acq, names, inner, local, cls)
+            f = _judge_member_loop(view, members, acq, names, inner, method, local)
             if f:
                 return f
         return None
-    waits = loop_waits(view, loop, local)
+    waits = _member_waits(view, members, loop, local)
+    # local aliases in the loop's method (``pubsub = self.redis.pubsub()``, ``conn = self.conn``)
+    names = _aliases(view, acq, local, method.body, names)
+    if _holds(acq.kind) != "redis":
+        waits = _waits_not_on(waits, names, loop)
     if not waits:
         return None
-    uses = _uses(loop.body, names)
-    # one level of self.method() helpers
-    body = list(loop.body)
-    for node in _walk(loop.body):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                isinstance(node.func.value, ast.Name) and node.func.value.id == "self":
-            m = X._method(cls, node.func.attr)
-            if m is not None and _uses(m.body, names):
-                uses.append(node)
-                body.extend(m.body)
+    region = loop.body + loop.orelse
+    uses = _uses(region, names)
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        uses += _uses([ast.Expr(loop.iter)], names)
+    for node, m in members.calls_in(region):
+        if any(_uses(h.body, names) for h in members.reach([m])):
+            uses.append(node)
     if not uses:
         return None
-    if _calls_reconnect(loop):
+    if _member_refreshed(view, members, acq, names, region, local):
         return None
     if _holds(acq.kind) == "session":
-        fake = ast.While(test=ast.Constant(True), body=body, orelse=[])
-        hit = session_hit(view, fake, names, local, False)
+        hit = session_hit(view, loop, names, local, False, helpers=members.helper)
         if hit is None:
             return None
-        return Finding(acq, loop, hit[0], hit[1] if hit[1] is not None else uses[0])
-    uses.sort(key=lambda n: (n.lineno, n.col_offset))
-    waits.sort(key=lambda n: (n.lineno, n.col_offset))
-    return Finding(acq, loop, waits[0], uses[0])
+        wait, last = hit
+        return Finding(acq, loop, wait, last if last is not None else min(uses, key=_key))
+    return Finding(acq, loop, min(waits, key=_key), min(uses, key=_key))
+
+
+def _key(node) -> tuple[int, int]:
+    return node.lineno, node.col_offset
 
 
 def _django_model(ctx, view, node, depth=0) -> bool:
@@ -669,10 +1044,65 @@ def _django_use(ctx, view, node, local) -> bool:
     return False
 
 
-def analyse_ambient(ctx, view, fn) -> list[Finding]:
+def _helper_bodies(ctx, view, stmts, members=None, local=()) -> list[tuple[ast.AST, list]]:
+    """(call in ``stmts``, [(view, function)]) for each call of a helper whose code runs there: a
+    method of the class (``self.poll()``, ``self.prop``, and what they call in turn) or a project
+    function (``process_jobs()``, ``jobs.run_next()``)."""
+    out = []
+    seen: set[int] = set()
+    if members is not None:
+        for node, m in members.calls_in(stmts):
+            seen.add(id(node))
+            out.append((node, [(view, h) for h in members.reach([m])]))
+    for node in _walk(stmts):
+        if isinstance(node, ast.Call) and id(node) not in seen:
+            root, _ = X.ast_chain(node.func)
+            if root in (None, "self", "cls") or root in local:
+                continue
+            target = X.definition(ctx, view, node.func)
+            if target is not None and isinstance(target[1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.append((node, [target]))
+    return out
+
+
+def _django_through_helpers(ctx, view, loop, members, local) -> tuple[list[ast.AST], bool]:
+    """Calls in the loop whose helpers use Django's connection, and whether some helper refreshes it
+    (``close_old_connections()`` also through a project wrapper of it)."""
+    memo: dict[int, tuple[bool, bool]] = {}
+
+    def scan(hview, h, depth) -> tuple[bool, bool]:
+        if id(h) in memo:
+            return memo[id(h)]
+        memo[id(h)] = (False, False)
+        hlocal = {n: None for n in X.local_names(h)}
+        used = refresh = False
+        for node in _walk(h.body):
+            if isinstance(node, ast.Call) and hview.ref(node.func, hlocal) in R.CONNECTION_REFRESHERS:
+                refresh = True
+            elif not used and _django_use(ctx, hview, node, hlocal):
+                used = True
+        if depth < HELPER_DEPTH - 1 and not refresh:
+            for _, targets in _helper_bodies(ctx, hview, h.body, None, hlocal):
+                for tview, t in targets:
+                    u, r = scan(tview, t, depth + 1)
+                    used, refresh = used or u, refresh or r
+        memo[id(h)] = (used, refresh)
+        return used, refresh
+
+    uses, refresh = [], False
+    for call, targets in _helper_bodies(ctx, view, loop.body, members, local):
+        for hview, h in targets:
+            u, r = scan(hview, h, 0)
+            refresh = refresh or r
+            if u and call not in uses:
+                uses.append(call)
+    return uses, refresh
+
+
+def analyse_ambient(ctx, view, fn, members=None) -> list[Finding]:
     """Connections nobody acquires in the function: Django's per-thread connection (opened by the
-    first query, kept until closed) and scoped session registries (``db.session``, ``Model.query``,
-    ``Session``) used in a waiting loop."""
+    first query, kept until closed; also through helpers the loop calls) and scoped session
+    registries (``db.session``, ``Model.query``, ``Session``) used in a waiting loop."""
     if not _has_waiting_loop(view, fn.body):
         return []
     local = {n: None for n in X.local_names(fn)}
@@ -696,6 +1126,9 @@ def analyse_ambient(ctx, view, fn) -> list[Finding]:
             elif isinstance(node, (ast.Attribute, ast.Name)) and X.registry_of(ctx, view, node, local) is not None:
                 registry.append(node)
         waits.sort(key=lambda n: (n.lineno, n.col_offset))
+        if not refresh:
+            via, refresh = _django_through_helpers(ctx, view, loop, members, local)
+            django = django or via
         if django and not refresh:
             first = min(django, key=lambda n: (n.lineno, n.col_offset))
             kind = view.table.kind("django.connection")
@@ -721,16 +1154,24 @@ def wait_loop_findings(ctx) -> list[Finding]:
         view = X.view_for(c)
         tree = view.tree
         out: list[Finding] = []
+        classes: dict[int, _Members] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                classes[id(node)] = members = _Members.of(c, view, node)
+                for m in members.methods.values():
+                    classes[id(m)] = members
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 out.extend(analyse_function(view, node))
-                out.extend(analyse_ambient(c, view, node))
+                out.extend(analyse_ambient(c, view, node, classes.get(id(node))))
             elif isinstance(node, ast.ClassDef):
-                out.extend(analyse_class(view, node))
+                out.extend(analyse_class(c, view, node, classes[id(node)]))
         seen = set()
+        # a Django cursor held across a loop is that loop's finding; its queries are not a second one
+        seen.update(id(f.loop) for f in out if f.acq.kind.name == "django.connection" and not f.acq.ambient)
         uniq = []
         for f in out:
-            key = id(f.acq.call)
+            key = id(f.loop) if f.acq.ambient == "django" else id(f.acq.call)
             if key not in seen:
                 seen.add(key)
                 uniq.append(f)
@@ -755,6 +1196,11 @@ def _trace(f: Finding) -> list:
             "the scoped session starts a transaction here and keeps its connection"
         return [(_pos(f.acq.call), what),
                 (_pos(f.loop), f"unbounded loop at line {loop_line}"),
+                (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
+                (_pos(f.use), f"used inside the loop at line {f.use.lineno}")]
+    if f.acq.owner is not None:
+        return [(_pos(f.acq.call), f"acquired here and stored on {f.acq.name} by {f.acq.owner.name}()"),
+                (_pos(f.loop), f"unbounded loop at line {loop_line} uses {f.acq.name}"),
                 (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
                 (_pos(f.use), f"used inside the loop at line {f.use.lineno}")]
     return [(_pos(f.acq.call), "acquired here, before the loop"),
@@ -840,8 +1286,13 @@ Finds a connection or session acquired before an unbounded loop that waits -- `w
 `while not stop.is_set()`, `while self.running`, `for message in pubsub.listen()`, `async for`
 over a websocket -- and used inside it.  Waits are `time.sleep`, `asyncio.sleep`, `Event.wait`,
 `queue.get`, `pubsub.listen`, blocking Redis pops (`brpop`, `blpop`), awaited websocket receives;
-a query is not a wait.  A connection acquired in `__init__` (stored on `self`) and used by a
-`run()` loop is reported on the `__init__` line.
+a query is not a wait.
+
+A connection, session or Redis client stored on `self` by any method (`__init__`, `connect()`,
+`start()`, a lazy property) and used in a waiting loop of another method, directly or through
+helper methods and properties the loop calls, is reported where it was acquired (Redis clients and
+pools as TXL404).  A loop that replaces it (reconnects, also on error), closes it or checks it
+with `ping(reconnect=True)` refreshes it; lazy initialisation (`if self.conn is None:`) does not.
 
 DB-API connections, asyncpg connections and SQLAlchemy `Connection`s hold their server connection
 until closed, so they count even when they commit before each wait.  A SQLAlchemy `Session` holds a
@@ -849,9 +1300,12 @@ connection only inside a transaction: it counts when some path reaches the wait 
 without a later `commit()`, `rollback()` or `close()` (a read-only poll that never commits counts).
 
 Connections nobody acquires in the function are judged too, at their first use in the loop:
-Django's per-thread connection (`Model.objects...`, `connection.cursor()`) kept across the wait
-without `close_old_connections()` in the loop, and a scoped session registry (`db.session`,
-`Model.query`, a `scoped_session`) left inside a transaction when the loop waits.
+Django's per-thread connection (`Model.objects...`, `connection.cursor()`, also through a helper
+method or project function the loop calls) kept across the wait without `close_old_connections()`
+in the loop, and a scoped session registry (`db.session`, `Model.query`, a `scoped_session`) left
+inside a transaction when the loop waits.  A Django cursor taken before the loop
+(`cur = connection.cursor()`, `connections["replica"].cursor()`) holds Django's connection: reported
+at the `cursor()` call.
 
 Not reported: acquiring inside the loop (once per iteration), closing before the loop, bounded
 loops (`for` over a list or `range()`), retry loops that reconnect (reassign the connection) on

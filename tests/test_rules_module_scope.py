@@ -312,6 +312,88 @@ def test_redis_message_and_position():
     assert d.message == "Redis client `redis.Redis(...)` is created at module scope without `health_check_interval`"
 
 
+def test_redis_client_kept_on_self_by_a_method_and_listened_to_in_another():
+    [d] = findings('''
+        import redis
+
+        class Subscriber:
+            def setup(self, url):
+                self._redis = redis.Redis.from_url(url)
+                self._pubsub = self._redis.pubsub()
+
+            def run(self):
+                for message in self._pubsub.listen():
+                    print(message)
+    ''', "TXL404")
+    assert (d.line, d.column) == (5, 23)
+    assert "waiting loop at line 9" in d.message
+    assert d.trace[0].note == "acquired here and stored on self._redis by setup()"
+    assert [t.line for t in d.trace] == [5, 9, 9, 9]
+
+
+def test_redis_kept_on_self_gets_the_health_check_fix_where_it_is_created():
+    source = textwrap.dedent('''
+        import redis
+
+        class Popper:
+            def connect(self):
+                self.client = redis.Redis(host="cache")
+
+            def run(self):
+                self.connect()
+                while True:
+                    print(self.client.brpop("jobs", timeout=0))
+    ''').lstrip("\n")
+    result = analyze_project({"app.py": source}, "app.py", codes={"TXL404"}, want_fixes=True)
+    assert [d.line for d in result.diagnostics] == [5]
+    assert 'self.client = redis.Redis(host="cache", health_check_interval=30)' in result.fixed_source
+
+
+def test_redis_on_self_reconnected_in_the_loop_or_not_used_there_is_not_held():
+    assert lines('''
+        import time
+        import redis
+
+        class Reconnecting:
+            def connect(self):
+                self.client = redis.Redis(host="cache")
+
+            def run(self):
+                while True:
+                    try:
+                        print(self.client.brpop("jobs", timeout=0))
+                    except redis.ConnectionError:
+                        self.connect()
+
+        class Idle:
+            def setup(self):
+                self.client = redis.Redis(host="cache")
+                self.client.set("started", 1)
+
+            def run(self):
+                while True:
+                    time.sleep(60)
+    ''', "TXL404") == []
+
+
+def test_redis_client_on_a_pool_stored_on_self_reports_the_pool_once():
+    assert lines('''
+        import redis
+
+        class Worker:
+            def __init__(self):
+                self.pool = redis.BlockingConnectionPool(host="cache", max_connections=4)
+
+            def client(self):
+                return redis.Redis(connection_pool=self.pool)
+
+            def start(self):
+                self.redis = redis.Redis(connection_pool=self.pool)
+                while True:
+                    self.redis.blpop(["high", "low"], timeout=0)
+    ''', "TXL404") == [5]
+
+
 def test_aioredis_and_async_cluster():
     assert lines('''
         import aioredis

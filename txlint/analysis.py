@@ -20,6 +20,8 @@ _PREFILTER = re.compile(
     # ORM-only worker loops (TXL403: Django `Model.objects`, Flask-SQLAlchemy `Model.query`), only in files
     # that also wait; anchored so that the lookahead runs once per file
     rb"|\A(?=[\s\S]*?(?:sleep|\.wait\(|\.get\(|listen\(|brpop|blpop|receive))[\s\S]*?(?:\.objects\.|\.query\b)"
+    # waiting `while` loops that query through project helpers (TXL403: a Django command's `run_pending()`)
+    rb"|\A(?=[\s\S]*?(?:sleep\(|\.wait\(|listen\(|brpop|blpop))[\s\S]*?\bwhile\b"
 )
 
 _TABLES: dict[tuple, ResourceTable] = {}

@@ -497,7 +497,11 @@ WAIT_FUNCTIONS = frozenset({"time.sleep", "asyncio.sleep", "gevent.sleep", "even
 WAIT_METHODS = frozenset({"wait", "get", "listen", "brpop", "blpop", "brpoplpush", "bzpopmin", "bzpopmax",
                           "recv", "receive", "receive_text", "receive_json", "receive_bytes", "xread",
                           "get_message", "accept"})
-CONNECTION_REFRESHERS = frozenset({"django.db.close_old_connections", "django.db.connection.close"})
+CONNECTION_REFRESHERS = frozenset({"django.db.close_old_connections", "django.db.connection.close",
+                                   "django.db.connections.close_all"})
+# methods of a held connection that check it each round and reconnect or drop it when the server
+# closed it (PyMySQL/mysql.connector `ping(reconnect=True)`, Django's `close_if_unusable_or_obsolete`)
+CONNECTION_RECHECKS = frozenset({"ping", "reconnect", "close_if_unusable_or_obsolete"})
 
 # Redis keyword that makes a client check idle connections before use
 REDIS_HEALTH_KEYWORD = "health_check_interval"
