@@ -241,7 +241,7 @@ class KindResolver(Resolver):
         table = self.table
         for _ in range(self.MAX_HOPS):
             if out in table.functions or out in table.objects or out in table.factories or out in table.types \
-                    or table.kind_of_ref(out) is not None:
+                    or table.kind_of_ref(out) is not None or self._known_receiver(out):
                 break
             nxt = self._step(out)
             if nxt is None or nxt == out:
@@ -249,6 +249,12 @@ class KindResolver(Resolver):
             out = nxt
         cache[ref] = out
         return out
+
+    def _known_receiver(self, ref: str) -> bool:
+        """``x.method`` where the table knows ``x``: a callee of a library object, not a path into
+        the project (``Connection().connection.cursor`` analysing SQLAlchemy itself)."""
+        head, dot, last = ref.rpartition(".")
+        return bool(dot and head and "(" not in last and "[" not in last and self.table.kind_of_ref(head) is not None)
 
     # ---- kinds ---------------------------------------------------------------------------
     def kind_of(self, ref: Optional[str]) -> Optional[R.Kind]:
