@@ -222,8 +222,10 @@ def test_worker_index_lists_handlers_and_what_they_remove(tmp_path):
     write(tmp_path, SIGNAL_FILES)
     ctx = make_ctx(tmp_path, "app/tasks.py")
     sig = X.worker_index(ctx)
-    # byte prefilter: only modules that can hold an app, a Task install, a handler or a teardown
-    assert sorted(os.path.basename(f) for f in sig.files) == ["celery_app.py", "handlers.py"]
+    # byte prefilter: only modules that can hold an app, a Task install, a handler or a teardown are
+    # scanned (and the modules their names resolve through are read); the others are not
+    names = {os.path.basename(f) for f in sig.files}
+    assert {"celery_app.py", "handlers.py"} <= names and "unrelated.py" not in names
     found = {(h.signal.rsplit(".", 1)[1], h.name): set(h.removes) for h in sig.handlers}
     assert found == {("task_postrun", "remove"): {"app.extensions.db.session"},
                      ("worker_process_init", "dispose"): set()}
@@ -598,3 +600,44 @@ def test_released_registries_counts_only_cleanups_nothing_can_skip(tmp_path):
     assert names("caught") == {"B"}
     assert names("narrow") == set()
     assert names("in_finally") == {"B"}
+
+
+def test_the_worker_index_does_not_depend_on_what_the_process_analysed_before(tmp_path):
+    """One index per process and project: computed while analysing a file of one import root, it
+    still resolves the modules of the others (--jobs 1 and --jobs 4 give the same findings)."""
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'two-roots'\n",
+        "web/shop/__init__.py": "",
+        "web/shop/extensions.py": EXT,
+        "web/shop/views.py": "from shop.extensions import db\n",
+        "batch/reports/__init__.py": "",
+        "batch/reports/worker.py": "from celery import Celery\n\ncelery = Celery('reports')\n",
+        "batch/reports/setup.py": """
+            from flask import Flask
+
+            from reports.worker import celery
+
+            web = Flask(__name__)
+
+
+            class ContextTask(celery.Task):
+                def __call__(self, *args, **kwargs):
+                    with web.app_context():
+                        return self.run(*args, **kwargs)
+
+
+            celery.Task = ContextTask
+        """,
+        "batch/reports/tasks.py": "from reports.worker import celery\nfrom shop.extensions import db\n\n\n"
+                                  "@celery.task\ndef totals():\n    return db.session.execute('SELECT 1')\n",
+    })
+    make_ctx(tmp_path, "web/shop/views.py")  # the process analyses a file of the other root first
+    first = X.worker_index(make_ctx(tmp_path, "web/shop/views.py"))
+    (app,) = first.apps.values()
+    assert app.cleanups == {X.context_cover("app", "reports.setup.web|?")}
+    assert not first.loose and not first.external
+    from txlint.rules.celery_tasks import CeleryTaskSessionLeak
+
+    tasks = make_ctx(tmp_path, "batch/reports/tasks.py")
+    CeleryTaskSessionLeak().check(tasks)
+    assert tasks._pending == []

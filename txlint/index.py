@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
-from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_for
+from txlint.names import ModuleSymbols, ProjectModules, Resolver, import_root_for, module_name_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from txlint.context import FileContext
@@ -879,6 +879,7 @@ def worker_index(ctx: "FileContext") -> WorkerIndex:
     paths = list(_project_files(ctx.project.boundary))
     if here not in paths and os.path.isfile(here):
         paths.append(here)
+    ctx = _IndexContext(ctx, paths)
     params: list[tuple] = []
     for path in paths:
         try:
@@ -903,7 +904,37 @@ def worker_index(ctx: "FileContext") -> WorkerIndex:
         if app.made_by in index.class_installs:
             app.cleanups |= index.class_installs[app.made_by]
             app.installs += 1
+    index.files = sorted(set(index.files) | ctx.project.touched)
     return index
+
+
+class _IndexContext:
+    """What the project scan needs of a file's context, over a module cache of its own whose import
+    roots are those of every file of the project in a fixed order: the index is computed once per
+    process, and must not depend on which files that process happened to analyse before."""
+
+    def __init__(self, ctx: "FileContext", paths: list[str]):
+        boundary = list(ctx.project.boundary)
+        roots = boundary + [os.path.join(b, "src") for b in boundary]
+        for path in paths:
+            root = import_root_for(path)
+            if root not in roots:
+                roots.append(root)
+        self.project = ProjectModules(roots, boundary=boundary)
+        self.table = ctx.table
+        self.options = ctx.options
+        self.path = ctx.path
+        self.text = ctx.text
+        self.ast = ctx.ast
+        self.symbols = ctx.symbols
+        self.project.remember(self.symbols)
+        self.resolver = Resolver(self.symbols, self.project)
+        self._facts: dict = {}
+
+    def fact(self, name, compute):
+        if name not in self._facts:
+            self._facts[name] = compute(self)
+        return self._facts[name]
 
 
 def _view_of_file(ctx: "FileContext", path: str, data: bytes) -> ModuleView | None:
