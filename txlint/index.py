@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
-from txlint.names import ModuleSymbols, ProjectModules, Resolver, import_root_for, module_name_for
+from txlint.names import (ModuleSymbols, ProjectModules, Resolver, import_root_for, module_name_for,
+                          symbols_from_ast)
 
 if TYPE_CHECKING:  # pragma: no cover
     from txlint.context import FileContext
@@ -896,7 +897,7 @@ def worker_index(ctx: "FileContext") -> WorkerIndex:
         if found_view is None:
             continue
         index.files.append(path)
-        _scan_module(ctx, index, found_view, path, params)
+        _scan_module(ctx, index, found_view, path, params, may_construct=b"Celery" in data)
     for view, fn, position, param, cleanups in params:
         keys = _argument_apps(ctx, paths, view, fn, position, param)
         _install(index, keys, cleanups)
@@ -940,15 +941,25 @@ class _IndexContext:
 def _view_of_file(ctx: "FileContext", path: str, data: bytes) -> ModuleView | None:
     if os.path.abspath(path) == os.path.abspath(ctx.path):
         return view_for(ctx)
-    module, _ = module_name_for(path)
+    module, is_package = module_name_for(path)
     syms = ctx.project.symbols(module) if module else None
+    tree = None
     if syms is None or os.path.abspath(syms.path) != os.path.abspath(path):
-        syms = ctx.project.load(path)
-    if syms is None:
-        return None
+        # not read yet: one parse gives both the symbols and the tree the scan walks
+        if not ctx.project.inside(path):
+            return None
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        syms = symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
+        if module and ctx.project.find_file(module) == path:
+            ctx.project.remember(syms)
     view = view_of_module(ctx, syms.module) if syms.module else None
     if view is None or view.syms is not syms:
-        view = ModuleView(syms, ctx.project, ctx.table)
+        view = ModuleView(syms, ctx.project, ctx.table, tree=tree)
+        if syms.module and ctx.project.symbols(syms.module) is syms:
+            _VIEWS[(id(ctx.project), syms.module)] = view
     try:
         view._tree = view._tree or ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -973,10 +984,23 @@ def _install(index: WorkerIndex, keys: list[str] | None, cleanups: set[str]) -> 
         app.installs += 1
 
 
-def _scan_module(ctx: "FileContext", index: WorkerIndex, view: ModuleView, path: str, params: list) -> None:
+def _constructs(ctx: "FileContext", view: ModuleView, call: ast.Call, seen: dict) -> bool:
+    """:func:`is_celery_constructor`, memoised per callee as written in the module."""
+    root, suffix = ast_chain(call.func)
+    if root is None:
+        return False
+    key = root + suffix
+    if key not in seen:
+        seen[key] = is_celery_constructor(ctx, view, call)
+    return seen[key]
+
+
+def _scan_module(ctx: "FileContext", index: WorkerIndex, view: ModuleView, path: str, params: list,
+                 may_construct: bool = True) -> None:
     tree = view.tree
     if tree is None:
         return
+    seen: dict[str, bool] = {}
     module = view.module
     defs: dict[str, ast.AST] = {}
     for node in ast.walk(tree):
@@ -996,7 +1020,7 @@ def _scan_module(ctx: "FileContext", index: WorkerIndex, view: ModuleView, path:
     for scope, chain in scopes:
         nodes = list(walk_function(scope)) if chain else list(_module_level(tree))
         for node in nodes:
-            if isinstance(node, ast.Call) and is_celery_constructor(ctx, view, node):
+            if isinstance(node, ast.Call) and may_construct and _constructs(ctx, view, node, seen):
                 k = site_key(view, node)
                 app = index.apps.setdefault(k, CeleryApp(k, module, path, node.lineno))
                 app.module, app.path, app.line = module, path, node.lineno
