@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from txlint.dataflow import path_findings, trace_steps, why
+from txlint.gate import path_rules_gate
 from txlint.registry import Rule, ex, register
 
 _MARK = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
@@ -1003,6 +1004,10 @@ or `pool.putconn(conn)` / `await pool.release(conn)` in a `finally` for pooled c
     VALID = _CLEAN + [e for e in _CASES if not marked(e, "TXL201")]
     INVALID = [e for e in _CASES if marked(e, "TXL201")]
 
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return path_rules_gate(gate)
+
     def check(self, ctx) -> None:
         _report(ctx, self.code)
 
@@ -1063,6 +1068,10 @@ def load(dsn, user_id):
 """
     VALID = _CLEAN + [e for e in _CASES if not marked(e, "TXL202")]
     INVALID = [e for e in _CASES if marked(e, "TXL202")]
+
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return path_rules_gate(gate)
 
     def check(self, ctx) -> None:
         _report(ctx, self.code)

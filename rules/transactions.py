@@ -6,6 +6,7 @@ import re
 
 from txlint.dataflow import path_findings, trace_steps, why
 from txlint.fix_tx import fix_for_begin
+from txlint.gate import path_rules_gate
 from txlint.registry import Rule, ex, register
 
 _MARK = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
@@ -1065,6 +1066,10 @@ def rename(session, user_id, name):
     VALID = _CLEAN + [e for e in _CASES if not marked(e, "TXL101")]
     INVALID = [e for e in _CASES if marked(e, "TXL101")]
 
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return path_rules_gate(gate)
+
     def check(self, ctx) -> None:
         _report(ctx, self.code)
 
@@ -1108,6 +1113,10 @@ async def transfer(conn, src, dst, amount):
 """
     VALID = _CLEAN + [e for e in _CASES if not marked(e, "TXL102")]
     INVALID = [e for e in _CASES if marked(e, "TXL102")]
+
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return path_rules_gate(gate)
 
     def check(self, ctx) -> None:
         _report(ctx, self.code)

@@ -86,10 +86,10 @@ def test_a_worker_that_crashes_costs_only_its_file(tmp_path, monkeypatch):
         (tmp_path / name).write_text(LEAK_SQLITE)
     real = runner.analyze
 
-    def crashing(path, display, options, text=None, kind=None):
+    def crashing(path, display, options, **kw):
         if display.endswith("boom.py"):
             os.kill(os.getpid(), signal.SIGSEGV)  # what a native parser crash looks like
-        return real(path, display, options, text=text, kind=kind)
+        return real(path, display, options, **kw)
 
     monkeypatch.setattr(runner, "analyze", crashing)  # inherited by the forked workers
     targets = discover([str(tmp_path)], Excluder.build([]))
@@ -116,10 +116,10 @@ def test_a_rule_that_raises_costs_only_its_file(tmp_path, monkeypatch):
         (tmp_path / name).write_text(LEAK_SQLITE)
     real = runner.analyze
 
-    def buggy(path, display, options, text=None, kind=None):
+    def buggy(path, display, options, **kw):
         if display.endswith("bug.py"):
             raise RuntimeError("rule bug")
-        return real(path, display, options, text=text, kind=kind)
+        return real(path, display, options, **kw)
 
     monkeypatch.setattr(runner, "analyze", buggy)
     targets = discover([str(tmp_path)], Excluder.build([]))

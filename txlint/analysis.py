@@ -69,16 +69,33 @@ def error_result(display: str, message: str, line: int = 1, column: int = 1) -> 
 
 
 def analyze(path: str, display: str, options: Options, text: str | None = None,
-            kind: str | None = None) -> FileResult:
+            kind: str | None = None, data: bytes | None = None) -> FileResult:
+    """Analyse one file; ``data`` (its bytes, when the caller read them) lets a worker reuse the
+    tree of a module it already read as another file's dependency."""
     kind = kind or file_kind(display if path == "-" else path)
     try:
         if kind == PYTHON:
-            return _analyze_python(path, display, options, text)
+            return _analyze_python(path, display, options, text, data)
         return _analyze_config(path, display, options, text, kind)
     except SourceError as exc:
         return error_result(display, exc.message, exc.line, exc.column)
     except RecursionError:
         return error_result(display, "too deeply nested to analyse")
+
+
+def _could_report(ctx: FileContext) -> bool:
+    """Whether some enabled rule's gate (on the ast, see :mod:`txlint.gate`) opens for this file."""
+    from txlint.gate import gate_for
+
+    gate = None
+    for code, rule_cls in load_rules().items():
+        if code not in ctx.options.enabled or PYTHON not in rule_cls.file_kinds:
+            continue
+        if gate is None:
+            gate = gate_for(ctx)
+        if rule_cls.gate(gate):
+            return True
+    return False
 
 
 def _run_rules(ctx: FileContext, kind: str) -> None:
@@ -88,15 +105,24 @@ def _run_rules(ctx: FileContext, kind: str) -> None:
         rule_cls().check(ctx)
 
 
-def _analyze_python(path: str, display: str, options: Options, text: str | None) -> FileResult:
+def _analyze_python(path: str, display: str, options: Options, text: str | None,
+                    data: bytes | None = None) -> FileResult:
     if text is None:
         data = read_bytes(path)
         text = decode(data)
-    src = load_python(path, display, text)
+    project = project_for(path, options)
+    project.trim()
+    reused = project.parsed(path, data) if data is not None and path != "-" else None
+    # one CPython parse per file: the validity check, the symbols and the gate share it
+    tree = reused[0] if reused is not None else load_python(path, display, text).tree
     result = FileResult(display)
     if not _PREFILTER.search(text.encode("utf-8", "surrogatepass")):
         return result
-    ctx = FileContext(path, display, text, src.tree, options, table_for(options), project_for(path, options))
+    ctx = FileContext(path, display, text, tree, options, table_for(options), project)
+    if reused is not None:
+        ctx.adopt_symbols(reused[1])
+    if not _could_report(ctx):
+        return result  # no enabled rule could report here: libcst is never run on this file
     try:
         ctx.module  # noqa: B018 - parse with libcst once; a failure is this file's TXL000
     except Exception as exc:  # libcst.ParserSyntaxError and friends

@@ -131,6 +131,13 @@ class FileContext:
             self.project.remember(self._symbols)
         return self._symbols
 
+    def adopt_symbols(self, syms: ModuleSymbols) -> None:
+        """Symbols read from this very file (same bytes) as another file's dependency."""
+        modname, _ = module_name_for(self.path)
+        if syms.module == modname and self._symbols is None:
+            self._symbols = syms
+            self.project.remember(syms)
+
     @property
     def resolver(self) -> "KindResolver":
         if self._resolver is None:

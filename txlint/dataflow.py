@@ -1460,24 +1460,19 @@ def _inner_statements(body) -> list:
 
 
 def function_pairs(ctx) -> list:
-    """(libcst function, libcst class, kinds.FunctionEnv or None) for every function of the file;
-    the environment comes from the same function's :mod:`ast` node (both trees are walked in the
-    same order; when they do not line up, no environment)."""
+    """(libcst function, libcst class, kinds.FunctionEnv or None, candidate) for every function of
+    the file; the environment comes from the same function's :mod:`ast` node (both trees are
+    walked in the same order; when they do not line up, no environment), and ``candidate`` says
+    whether the gate (:mod:`txlint.gate`) found something there to follow (None: unknown)."""
+    from txlint.gate import gate_for
+
     cst_fns = list(functions_of(ctx.module))
-    envs: list = [None] * len(cst_fns)
-    if ctx.ast is not None:
-        ast_fns = list(ast_functions(ctx.ast))
-        if len(ast_fns) == len(cst_fns) and all(a.name == c.name.value for (a, _), (c, _) in zip(ast_fns, cst_fns)):
-            kr = ctx.resolver
-            classes: dict = {}
-            for i, (afn, acls) in enumerate(ast_fns):
-                info = None
-                if acls is not None:
-                    info = classes.get(id(acls))
-                    if info is None:
-                        info = classes[id(acls)] = class_of(kr, acls)
-                envs[i] = function_env(kr, afn, info)
-    return [(fn, cls, env) for (fn, cls), env in zip(cst_fns, envs)]
+    gate = gate_for(ctx)
+    ast_fns = gate.functions()
+    if len(ast_fns) == len(cst_fns) and all(a.name == c.name.value for (a, _, _), (c, _) in zip(ast_fns, cst_fns)):
+        chosen = gate.path_candidates()
+        return [(fn, cls, env, id(afn) in chosen) for (fn, cls), (afn, _, env) in zip(cst_fns, ast_fns)]
+    return [(fn, cls, None, None) for fn, cls in cst_fns]
 
 
 def analyse_file(ctx) -> list[Finding]:
@@ -1489,14 +1484,17 @@ def analyse_file(ctx) -> list[Finding]:
     try:
         class_attrs: dict[int, dict] = {}
         by_class: dict[int, tuple] = {}
-        for fn, cls, env in function_pairs(ctx):
+        for fn, cls, env, candidate in function_pairs(ctx):
+            if cls is not None:
+                by_class.setdefault(id(cls), (cls, {}, []))[1][fn.name.value] = fn
+            if candidate is False:
+                continue
             try:
                 attrs = None
                 if cls is not None:
                     attrs = class_attrs.get(id(cls))
                     if attrs is None:
                         attrs = class_attrs[id(cls)] = _self_attr_kinds(ctx, cls)
-                    by_class.setdefault(id(cls), (cls, {}, []))[1][fn.name.value] = fn
                 flow = FunctionFlow(ctx, fn, attrs, cls.name.value if cls is not None else None, env)
                 if not flow.interesting:
                     continue

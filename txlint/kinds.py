@@ -72,18 +72,56 @@ def _decorator_names(fn: FunctionNode, lookup: Callable[[str], Optional[str]]) -
     return out
 
 
-def statements(body: list[ast.stmt]) -> Iterator[ast.AST]:
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_AST_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def statements(body: list[ast.stmt]) -> list[ast.AST]:
     """Every node of a function body in source order (pre-order), not entering nested functions,
-    classes or lambdas (they are yielded, not entered)."""
+    classes or lambdas (they are included, not entered)."""
+    out: list[ast.AST] = []
+    append = out.append
     stack: list[ast.AST] = list(reversed(body))
+    pop, extend = stack.pop, stack.extend
+    fields_of = _AST_FIELDS
+    node_type = ast.AST
     while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        node = pop()
+        append(node)
+        typ = type(node)
+        if typ in _SCOPES:
             continue
-        kids = list(ast.iter_child_nodes(node))
-        kids.reverse()
-        stack.extend(kids)
+        fields = fields_of.get(typ)
+        if fields is None:
+            fields = fields_of[typ] = typ._fields
+        kids = []
+        for name in fields:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        kids.append(item)
+            elif isinstance(value, node_type):
+                kids.append(value)
+        if kids:
+            kids.reverse()
+            extend(kids)
+    return out
+
+
+def fn_nodes(fn: FunctionNode) -> list[ast.AST]:
+    """:func:`statements` of a function's body, computed once per function and shared by every
+    reader (its environment, summary, ownership facts and the gate)."""
+    nodes = getattr(fn, "_txlint_nodes", None)
+    if nodes is None:
+        nodes = statements(fn.body)
+        try:
+            fn._txlint_nodes = nodes
+        except AttributeError:  # pragma: no cover
+            pass
+    return nodes
 
 
 # ------------------------------------------------------------------------------------ store
@@ -383,7 +421,7 @@ class ClassInfo:
             env = function_env(self.kr, fn, self)
             if env.self_name is None:
                 continue
-            for node in statements(fn.body):
+            for node in fn_nodes(fn):
                 if isinstance(node, ast.Assign):
                     targets, value, ann = node.targets, node.value, None
                 elif isinstance(node, ast.AnnAssign):
@@ -466,7 +504,7 @@ def _assigns_self(fn: FunctionNode) -> bool:
     if not args:
         return False
     name = args[0].arg
-    for node in statements(fn.body):
+    for node in fn_nodes(fn):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -536,7 +574,7 @@ class FunctionEnv:
                 ref = annotation_ref(a.annotation, kr.lookup)
             self.names[a.arg] = ref
         assigned: dict[str, list[ast.AST]] = {}
-        for node in statements(fn.body):
+        for node in fn_nodes(fn):
             typ = type(node)
             if typ is ast.Global or typ is ast.Nonlocal:
                 self.globals.update(node.names)
@@ -673,7 +711,7 @@ def _return_ref(kr: KindResolver, fn: FunctionNode, cls: Optional[ClassInfo]):
     is_cm = bool(decorators & CONTEXT_MANAGER_DECORATORS)
     returned: list[ast.AST] = []
     yielded: list[ast.AST] = []
-    for node in statements(fn.body):
+    for node in fn_nodes(fn):
         if isinstance(node, ast.Return) and node.value is not None:
             returned.append(node.value)
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):

@@ -360,8 +360,32 @@ class ProjectModules:
         #: import roots (which may lie above them: the folder above an analysed package)
         self.boundary = [os.path.abspath(b) for b in boundary] if boundary is not None else list(self.roots)
         self._cache: dict[str, ModuleSymbols | None] = {}
+        #: path -> (hash of its bytes, ast tree, symbols) of modules read as dependencies, so that
+        #: a worker that later analyses one of them does not parse it again
+        self._parsed: dict[str, tuple[int, ast.Module, ModuleSymbols]] = {}
         #: files read for the current analysis (the result cache re-checks them)
         self.touched: set[str] = set()
+
+    #: modules kept per worker before every cache built on them is dropped (bounded memory)
+    MAX_MODULES = 600
+
+    def trim(self) -> None:
+        """Between two files: when many modules are held, drop them and every fact computed from
+        them (kinds, summaries, ownership live in ``_txlint_*`` attributes) at once, so that no
+        cache keyed by a node's identity outlives its node."""
+        if len(self._cache) <= self.MAX_MODULES:
+            return
+        self._cache.clear()
+        self._parsed.clear()
+        for name in [n for n in vars(self) if n.startswith("_txlint_")]:
+            delattr(self, name)
+
+    def parsed(self, path: str, data: bytes) -> tuple[ast.Module, ModuleSymbols] | None:
+        """The tree and symbols of ``path`` when it was read as a dependency with these bytes."""
+        found = self._parsed.pop(os.path.abspath(path), None)
+        if found is None or found[0] != hash(data):
+            return None
+        return found[1], found[2]
 
     def add_root(self, root: str) -> None:
         root = os.path.abspath(root)
@@ -409,7 +433,9 @@ class ProjectModules:
             module, is_package = module_name_for(path)
         else:
             is_package = os.path.basename(path) == "__init__.py"
-        return symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
+        syms = symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
+        self._parsed[os.path.abspath(path)] = (hash(data), tree, syms)
+        return syms
 
     def remember(self, syms: ModuleSymbols) -> None:
         if syms.module:

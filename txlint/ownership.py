@@ -128,7 +128,7 @@ def _compute(ctx, info: K.ClassInfo) -> ClassOwnership:
             out.callers.setdefault(callee, set()).add(name)
             if not guarded:
                 out.unguarded_callers.setdefault(callee, set()).add(name)
-        for node in K.statements(fn.body):
+        for node in K.fn_nodes(fn):
             if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

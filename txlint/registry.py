@@ -85,6 +85,13 @@ class Rule:
     VALID: ClassVar[list[Example]] = []
     INVALID: ClassVar[list[Example]] = []
 
+    @classmethod
+    def gate(cls, gate) -> bool:
+        """Whether the rule could report anything in this Python file, judged cheaply on its ast
+        (``gate`` is the file's :class:`txlint.gate.FileGate`) before libcst parses it.  A rule
+        that cannot tell says True."""
+        return True
+
     def check(self, ctx: "FileContext") -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 

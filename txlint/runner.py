@@ -58,7 +58,7 @@ def _analyze_target(target: Target, options: Options, data: bytes | None = None,
     except UnicodeDecodeError as exc:
         return error_result(target.display, f"cannot decode as UTF-8: {exc.reason}"), []
     try:
-        result = analyze(target.path, target.display, options, text=text, kind=target.kind)
+        result = analyze(target.path, target.display, options, text=text, kind=target.kind, data=data)
     except Exception as exc:  # a bug in a rule must not stop the run; say which file
         return error_result(target.display, f"internal error while analysing: {type(exc).__name__}: {exc}"), []
     deps = sorted(p for p in (project.touched if project else ()) if os.path.abspath(p) != os.path.abspath(target.path))

@@ -204,7 +204,7 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
                     if node.args or node.keywords else set()
         return set()
 
-    for node in K.statements(fn.body):
+    for node in K.fn_nodes(fn):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             keeps.update(index[n] for n in names_in(node))  # captured by a closure
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -315,7 +315,7 @@ def _self_effects(ctx, fn, self_name: str, cls, releasing, tx_ending, ends_self:
             return aliases.get(node.id)
         return None
 
-    for node in K.statements(fn.body):
+    for node in K.fn_nodes(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
             pairs = [(target, value)]
