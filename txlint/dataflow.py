@@ -200,6 +200,9 @@ class FunctionFlow(Walker):
         self.escaped: set[int] = set()
         self.tuple_values: dict[int, list] = {}
         self.flag_alias: dict[str, tuple] = {}
+        #: id of a `scoped_session(...)` call made here whose registry is used directly (never
+        #: called for a member session) -> its kind name
+        self.registries: dict[int, str] = {}
         self.interesting = False
         # objects that own resources (contract §14)
         self.method = fn.name.value if class_name else None
@@ -288,6 +291,10 @@ class FunctionFlow(Walker):
                 if rk is not None and f.attr.value in rk.borrowed:
                     return None
         if k is None:
+            if id(call) in self.registries:
+                # a scoped_session registry made here and used directly (Session.execute(...)): the
+                # registry is this function's resource, released by remove() (contract §15)
+                return self.table.kind(self.registries[id(call)])
             return None
         if k.category == R.SESSION and k.name != "sa.session" and k.call_returns is None:
             # a scoped-session member: owned only when the registry is created here
@@ -339,6 +346,7 @@ class FunctionFlow(Walker):
             elif typ is cst.Assign or typ is cst.WithItem or typ is cst.Call:
                 binders.append(node)
         self._flags(binders)
+        called = {n.func.value for n in nodes if type(n) is cst.Call and type(n.func) is cst.Name}
         for node in binders:
             value = None
             names: list[str] = []
@@ -358,6 +366,11 @@ class FunctionFlow(Walker):
             if value is None:
                 continue
             kind = self.kind_of(value)
+            if kind is not None and kind.category == R.SCOPED_REGISTRY and isinstance(value, cst.Call) \
+                    and isinstance(node, cst.Assign) and len(names) == 1 and names[0] not in called:
+                fref = self.ref_of(value.func)
+                if fref and self.table.factories.get(self.ctx.resolver.canonical(fref)) == kind.name:
+                    self.registries[id(value)] = kind.name
             for name in names:
                 if kind is not None:
                     self._set_kind(name, kind)
@@ -802,6 +815,8 @@ class FunctionFlow(Walker):
                         break
             if isinstance(f, cst.Name) and f.value in self.local_kinds:
                 registry = f.value
+            if kind.category == R.SCOPED_REGISTRY:
+                release = "remove"
             rec = self.rec_for(call, kind, "res", parent=parent, release=release, registry=registry)
             if rec.rid in s.held:
                 self._shadow(s, rec.rid)

@@ -97,6 +97,9 @@ def function_acquires(ctx, env: K.FunctionEnv, fn) -> bool:
         canon = kr.canonical(fref)
         if canon in table.functions:
             return True
+        factory = table.kind(table.factories.get(canon))
+        if factory is not None and factory.category == R.SCOPED_REGISTRY:
+            return True  # a registry made in the function is its resource (contract §15)
         if method is not None and recv is not None:
             rk = kr.kind_of(recv)
             if rk is not None and (method in rk.tx_begin or method in rk.cm_methods or

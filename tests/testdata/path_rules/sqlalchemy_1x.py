@@ -200,3 +200,20 @@ class Item:  # stand-in for the mapped class
 
 class ItemAlias:
     pass
+
+
+# A scoped_session registry made inside the function and used directly is the function's own
+# resource (contract §15): it must be removed.
+def purge_cache(engine):
+    Registry = scoped_session(sessionmaker(bind=engine))  # expect: TXL201, TXL202
+    Registry.execute(text("DELETE FROM cache"))
+    Registry.commit()
+
+
+def purge_cache_ok(engine):
+    Registry = scoped_session(sessionmaker(bind=engine))
+    try:
+        Registry.execute(text("DELETE FROM cache"))
+        Registry.commit()
+    finally:
+        Registry.remove()
