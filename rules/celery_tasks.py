@@ -8,6 +8,7 @@ import os
 from txlint import index as X
 from txlint.fix_tx import fix_for_task
 from txlint.messages import clip, fit
+from txlint.gate import task_gate
 from txlint.registry import Rule, register
 
 from txlint.rules._celery_examples import INVALID_301, VALID_301
@@ -235,6 +236,10 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
 """
     VALID = VALID_301
     INVALID = INVALID_301
+
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return task_gate(gate)
 
     def check(self, ctx) -> None:
         if "ask" not in ctx.text and not ctx.options.task_decorators:

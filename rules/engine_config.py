@@ -18,6 +18,7 @@ from txlint.walk import children, walk, walk_type
 
 from txlint.context import FileContext, Fix
 from txlint.messages import clip, first_fit
+from txlint.gate import engine_gate
 from txlint.registry import Rule, ex, register
 from txlint.resources import API_DIALECTS, EMBEDDED_DIALECTS, ENGINE_EXEMPT_POOLS
 
@@ -890,6 +891,10 @@ already set `pool_pre_ping`.
             """,
         }, check="app/db.py", note="URL imported from a settings module"),
     ]
+
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return engine_gate(gate)
 
     def check(self, ctx: FileContext) -> None:
         for call in engine_calls(ctx):

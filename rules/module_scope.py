@@ -18,6 +18,7 @@ from txlint.walk import children
 from txlint.context import FileContext, Fix
 from txlint.messages import first_fit
 from txlint.summaries import project_call_is_new
+from txlint.gate import import_time_gate, redis_gate
 from txlint.registry import Rule, ex, register
 from txlint.resources import (
     CONNECTION,
@@ -588,6 +589,10 @@ def get_user(user_id):
         }, check="shop/reports.py", note="engine imported from a settings module"),
     ]
 
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return import_time_gate(gate)
+
     def check(self, ctx: FileContext) -> None:
         calls = import_time_calls(ctx)
         table = ctx.table
@@ -971,6 +976,10 @@ idle for more than 30 seconds and reconnects transparently. The fix (`--fix`) ad
                         print(self.client.brpop("jobs", timeout=0))
         """, note="a client built on connection_pool= is judged by its pool"),
     ]
+
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return redis_gate(gate)
 
     def check(self, ctx: FileContext) -> None:
         for entry in import_time_calls(ctx):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from txlint import index as X
 from txlint import resources as R
 from txlint.messages import fit
+from txlint.gate import wait_loop_gate
 from txlint.registry import Rule, register
 
 from txlint.rules._wait_examples import INVALID_403, VALID_403
@@ -1354,6 +1355,10 @@ in the loop so that an idle connection is replaced before it is used.
 """
     VALID = VALID_403
     INVALID = INVALID_403
+
+    @classmethod
+    def gate(cls, gate) -> bool:
+        return wait_loop_gate(gate)
 
     def check(self, ctx) -> None:
         findings = wait_loop_findings(ctx)

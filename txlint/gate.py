@@ -16,6 +16,11 @@ from txlint import kinds as K
 from txlint import resources as R
 
 
+#: False runs every rule on every file and the dataflow on every function (bench/ and tests
+#: compare the two to show that the gate loses nothing)
+ENABLED = True
+
+
 class FileGate:
     """Facts of one file computed lazily from its ast, for the rules' gates."""
 
@@ -137,9 +142,117 @@ def _callee_new(ctx):
     return new
 
 
-#: which rules have no gate yet: their files are always parsed
-ALWAYS = None
-
-
 def path_rules_gate(gate: FileGate) -> bool:
+    """TXL101/102/201/202: some function acquires or begins something."""
     return bool(gate.path_candidates())
+
+
+# ---------------------------------------------------------------------------- other rules' gates
+def _import_time_calls(tree: ast.Module) -> list[ast.Call]:
+    """Calls that run when the module is imported: module level (into if/try/with/loops, not into
+    ``if __name__ == "__main__":``), class bodies, decorators, default values (of lambdas too)."""
+    from txlint.names import _is_main_guard
+
+    out: list[ast.Call] = []
+    stack: list[ast.AST] = list(reversed(tree.body))
+    node_type = ast.AST
+    while stack:
+        node = stack.pop()
+        typ = type(node)
+        if typ is ast.Call:
+            out.append(node)
+        if typ is ast.FunctionDef or typ is ast.AsyncFunctionDef or typ is ast.Lambda:
+            args = node.args
+            kids = list(getattr(node, "decorator_list", ())) + list(args.defaults) + [d for d in args.kw_defaults if d]
+        elif typ is ast.If and _is_main_guard(node.test):
+            kids = list(node.orelse)
+        else:
+            kids = []
+            for name in typ._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    kids.extend(v for v in value if isinstance(v, node_type))
+                elif isinstance(value, node_type):
+                    kids.append(value)
+        kids.reverse()
+        stack.extend(kids)
+    return out
+
+
+def _all_calls(gate: FileGate) -> list[tuple[ast.Call, Optional[K.FunctionEnv]]]:
+    """Every call of the file with the environment of the function it is in (None at import time)."""
+    found = getattr(gate, "_calls", None)
+    if found is None:
+        ctx = gate.ctx
+        found = [(c, None) for c in _import_time_calls(ctx.ast)] if ctx.ast is not None else []
+        for fn, _cls, env in gate.functions():
+            found.extend((n, env) for n in K.fn_nodes(fn) if type(n) is ast.Call)
+        gate._calls = found
+    return found
+
+
+def _func_ref(gate: FileGate, call: ast.Call, env: Optional[K.FunctionEnv]) -> Optional[str]:
+    kr = gate.ctx.resolver
+    ref = env.ref(call.func) if env is not None else K.ast_ref(call.func, kr.lookup)
+    if ref is None or ref.startswith("<local>"):
+        return None
+    return kr.canonical(ref)
+
+
+def _factory_category(gate: FileGate, call, env) -> Optional[str]:
+    table = gate.ctx.table
+    ref = _func_ref(gate, call, env)
+    kind = table.kind(table.factories.get(ref)) if ref else None
+    return kind.category if kind is not None else None
+
+
+def engine_gate(gate: FileGate) -> bool:
+    """TXL402: an engine factory is called somewhere in the file."""
+    return any(_factory_category(gate, c, e) == R.ENGINE for c, e in _all_calls(gate))
+
+
+def redis_gate(gate: FileGate) -> bool:
+    """TXL404: a Redis client or pool is made somewhere in the file."""
+    return any(_factory_category(gate, c, e) == R.REDIS for c, e in _all_calls(gate))
+
+
+def import_time_gate(gate: FileGate) -> bool:
+    """TXL401: something of a known kind is made or used at import time."""
+    ctx = gate.ctx
+    if ctx.ast is None:
+        return False
+    kr = ctx.resolver
+    for call in _import_time_calls(ctx.ast):
+        ref = K.ast_ref(call, kr.lookup)
+        if ref is None or ref.startswith("<local>"):
+            continue
+        if kr.kind_of(ref) is not None:
+            return True
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            recv = K.ast_ref(func.value, kr.lookup)
+            if recv and not recv.startswith("<local>") and kr.kind_of(recv) is not None:
+                return True
+    return False
+
+
+def wait_loop_gate(gate: FileGate) -> bool:
+    """TXL403 (and TXL404's wait loops): some function has a loop that can wait forever."""
+    for fn, _cls, _env in gate.functions():
+        for node in K.fn_nodes(fn):
+            typ = type(node)
+            if typ is ast.While or typ is ast.AsyncFor:
+                return True
+            if typ is ast.For and isinstance(node.iter, ast.Call):
+                return True
+    return False
+
+
+def task_gate(gate: FileGate) -> bool:
+    """TXL301: the file defines Celery tasks (the worker index, read on the ast)."""
+    ctx = gate.ctx
+    if "ask" not in ctx.text and not ctx.options.task_decorators:
+        return False
+    from txlint import index as X
+
+    return bool(X.index_for(ctx).tasks)
