@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from txlint import index as X
 from txlint import resources as R
 from txlint.messages import fit
-from txlint.gate import wait_loop_gate
+from txlint import kinds as K
 from txlint.registry import Rule, register
 
 from txlint.rules._wait_examples import INVALID_403, VALID_403
@@ -75,8 +75,7 @@ def _stream_iter(view, loop, local) -> bool:
     it = loop.iter
     if isinstance(it, ast.Call):
         func = it.func
-        if isinstance(func, ast.Attribute) and func.attr in ("listen", "iter_text", "iter_json", "iter_bytes",
-                                                              "iter_messages", "notifies"):
+        if isinstance(func, ast.Attribute) and func.attr in _STREAM_ITERS:
             return True
         ref = view.ref(func, local) or ""
         if ref in ("itertools.count", "itertools.repeat") and not it.args[1:]:
@@ -88,6 +87,82 @@ def _stream_iter(view, loop, local) -> bool:
         kind = view.kind(it, local)
         return kind is None or kind.category not in (R.CURSOR, R.CONNECTION, R.SESSION)
     return False
+
+
+_HOLDS_HINT = re.compile(r"\.objects\.|\.query\b|connection|cursor|[Ss]ession|engine")
+
+
+def wait_loop_gate(gate) -> bool:
+    """The rule's gate: the file holds something of the database (it acquires, or uses the ORM,
+    a connection, a session or an engine) and some function of it has a loop that can go round
+    forever (a flag ``while``, ``async for``, ``for`` over a stream such as ``pubsub.listen()``) and
+    that waits, itself or in a method of its class that it calls."""
+    holds = bool(_HOLDS_HINT.search(gate.ctx.text)) or bool(gate.path_candidates())
+    bindings = gate.ctx.symbols.bindings
+    waiting_methods: dict[int, set[str]] = {}
+    for fn, cls, _env in gate.functions():
+        for node in K.fn_nodes(fn):
+            typ = type(node)
+            if typ is ast.AsyncFor:
+                return True
+            if typ is ast.For and isinstance(node.iter, ast.Call):
+                func = node.iter.func
+                last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if last in _STREAM_ITERS:
+                    return True
+                if last in ("count", "repeat", "iter") and _loop_may_wait(node, cls, gate, waiting_methods) \
+                        and (holds or _calls_a_function(node, bindings)):
+                    return True
+            elif typ is ast.While and _is_flag(node.test) and _loop_may_wait(node, cls, gate, waiting_methods) \
+                    and (holds or _calls_a_function(node, bindings)):
+                return True
+    return False
+
+
+def _calls_a_function(loop, bindings) -> bool:
+    """The loop calls a function of a module, ``f()`` or ``module.f()`` (its database use may sit
+    in another file)."""
+    for call in _calls_in(K.statements(loop.body)):
+        func = call.func
+        if isinstance(func, ast.Name) and func.id not in _BUILTIN_CALLS:
+            return True
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in bindings:
+            return True
+    return False
+
+
+_BUILTIN_CALLS = frozenset(dir(__import__("builtins")))
+_WAIT_NAMES = frozenset(R.WAIT_METHODS) | frozenset(f.rsplit(".", 1)[-1] for f in R.WAIT_FUNCTIONS)
+
+
+def _calls_in(nodes) -> list:
+    return [n for n in nodes if type(n) is ast.Call]
+
+
+def _loop_may_wait(loop, cls, gate, memo: dict) -> bool:
+    """A call named like a wait in the loop, or a call of a method of the class that has one."""
+    helpers = None
+    for call in _calls_in(K.statements(loop.body)):
+        func = call.func
+        last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if last in _WAIT_NAMES:
+            return True
+        if cls is not None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if helpers is None:
+                helpers = memo.get(id(cls))
+                if helpers is None:
+                    helpers = memo[id(cls)] = {
+                        m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                        and any(getattr(c.func, "attr", getattr(c.func, "id", "")) in _WAIT_NAMES
+                                for c in _calls_in(K.fn_nodes(m)))}
+            if last in helpers:
+                return True
+        elif isinstance(func, ast.Name) and func.id not in _BUILTIN_CALLS:
+            return True  # a function of the project or a library: its waits are not looked for here
+    return False
+
+
+_STREAM_ITERS = frozenset({"listen", "iter_text", "iter_json", "iter_bytes", "iter_messages", "notifies"})
 
 
 def unbounded(view, loop, local) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from txlint.context import FileContext, Options
+from txlint.context import CstParseError, FileContext, Options
 from txlint.diagnostics import Diagnostic, FileResult
 from txlint.names import ProjectModules, import_root_for, project_edge_for
 from txlint.registry import PYTHON, load_rules, rule_name, all_codes
@@ -83,28 +83,24 @@ def analyze(path: str, display: str, options: Options, text: str | None = None,
         return error_result(display, "too deeply nested to analyse")
 
 
-def _could_report(ctx: FileContext) -> bool:
-    """Whether some enabled rule's gate (on the ast, see :mod:`txlint.gate`) opens for this file."""
+def _open_rules(ctx: FileContext) -> list:
+    """The enabled rules whose gate (on the ast, see :mod:`txlint.gate`) opens for this file: only
+    they run, and only when there is one is the file parsed with libcst."""
     from txlint import gate as G
     from txlint.gate import gate_for
 
-    if not G.ENABLED:
-        return True
-    gate = None
-    for code, rule_cls in load_rules().items():
-        if code not in ctx.options.enabled or PYTHON not in rule_cls.file_kinds:
-            continue
-        if gate is None:
-            gate = gate_for(ctx)
-        if rule_cls.gate(gate):
-            return True
-    return False
+    rules = [cls for code, cls in load_rules().items()
+             if code in ctx.options.enabled and PYTHON in cls.file_kinds]
+    if not G.ENABLED or not rules:
+        return rules
+    gate = gate_for(ctx)
+    return [cls for cls in rules if cls.gate(gate)]
 
 
-def _run_rules(ctx: FileContext, kind: str) -> None:
-    for code, rule_cls in load_rules().items():
-        if code not in ctx.options.enabled or kind not in rule_cls.file_kinds:
-            continue
+def _run_rules(ctx: FileContext, kind: str, rules: list | None = None) -> None:
+    if rules is None:
+        rules = [cls for code, cls in load_rules().items() if code in ctx.options.enabled and kind in cls.file_kinds]
+    for rule_cls in rules:
         rule_cls().check(ctx)
 
 
@@ -124,16 +120,16 @@ def _analyze_python(path: str, display: str, options: Options, text: str | None,
     ctx = FileContext(path, display, text, tree, options, table_for(options), project)
     if reused is not None:
         ctx.adopt_symbols(reused[1])
-    if not _could_report(ctx):
+    rules = _open_rules(ctx)
+    if not rules:
         return result  # no enabled rule could report here: libcst is never run on this file
     try:
-        ctx.module  # noqa: B018 - parse with libcst once; a failure is this file's TXL000
-    except Exception as exc:  # libcst.ParserSyntaxError and friends
-        line = getattr(exc, "raw_line", 1) or 1
-        col = (getattr(exc, "raw_column", 0) or 0) + 1
-        return error_result(display, f"cannot parse: {str(exc).splitlines()[0]}", line, col)
-    _run_rules(ctx, PYTHON)
-    result.diagnostics, result.fixed_source = ctx.finish(all_codes())
+        # libcst parses the file only if a rule asks for its tree (most rules that report here do;
+        # TXL301 and TXL403 read the ast alone); a failure is this file's TXL000
+        _run_rules(ctx, PYTHON, rules)
+        result.diagnostics, result.fixed_source = ctx.finish(all_codes())
+    except CstParseError as exc:
+        return error_result(display, exc.message, exc.line, exc.column)
     result.notes = ctx.notes
     return result
 

@@ -54,6 +54,14 @@ class Fix:
     unsafe: bool = False
 
 
+class CstParseError(Exception):
+    """libcst cannot parse a file CPython accepts: the file's TXL000."""
+
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
 @dataclass
 class _Pending:
     code: str
@@ -112,6 +120,8 @@ class FileContext:
 
     @property
     def module(self) -> cst.Module:
+        """The libcst tree, parsed on first use (only rules that report or fix through libcst ask
+        for it); a file libcst cannot parse raises :class:`CstParseError` (its TXL000)."""
         if self._module is None:
             text = self.text
             if len(text) > REDUCE_ABOVE_CHARS and self.ast is not None:
@@ -119,7 +129,14 @@ class FileContext:
                 if reduced is not None:
                     text, self.reduced = reduced, True
                     self.notes.append("large pure-data statements skipped; no fixes offered for this file")
-            self._module = cst.parse_module(text)
+            try:
+                self._module = cst.parse_module(text)
+            except RecursionError:
+                raise
+            except Exception as exc:  # libcst.ParserSyntaxError and friends
+                line = getattr(exc, "raw_line", 1) or 1
+                col = (getattr(exc, "raw_column", 0) or 0) + 1
+                raise CstParseError(f"cannot parse: {str(exc).splitlines()[0]}", line, col) from None
         return self._module
 
     @property

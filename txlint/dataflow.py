@@ -386,7 +386,7 @@ class FunctionFlow(Walker):
         if not self.fn.decorators:
             return False
         if self.env is not None:
-            return bool(_decorator_names(self.env.fn, self.ctx.resolver.lookup) & CONTEXT_MANAGER_DECORATORS)
+            return bool(_decorator_names(self.env.fn, self.ctx.resolver) & CONTEXT_MANAGER_DECORATORS)
         for dec in self.fn.decorators:
             target = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
             if self.ctx.resolver.ref(target) in CONTEXT_MANAGER_DECORATORS:

@@ -87,14 +87,22 @@ def function_acquires(ctx, env: K.FunctionEnv, fn) -> bool:
     kr = env.kr
     table = kr.table
     callee_new = _callee_new(ctx)
+    names = _table_names(table)
+    sql_names = _sql_names(table)
     for node in K.fn_nodes(fn):
         if type(node) is not ast.Call:
             continue
         func = node.func
-        method = func.attr if type(func) is ast.Attribute else None
+        typ = type(func)
+        method = func.attr if typ is ast.Attribute else None
         fref = env.ref(func)
         if fref is None:
             continue
+        last = _last_name(fref)
+        if last in sql_names and not _begins(env, node):
+            continue  # execute() of anything but BEGIN/COMMIT text
+        if last not in names and table.kind_of_ref(fref + "()") is None and not _may_hand_out(ctx, kr, fref):
+            continue  # neither a name the table knows nor a project function that could acquire
         recv = env.ref(func.value) if method is not None else None
         if K.new_resource_kind(kr, fref, recv, method, frozenset(k.arg for k in node.keywords if k.arg),
                                summaries=callee_new) is not None:
@@ -116,6 +124,62 @@ def function_acquires(ctx, env: K.FunctionEnv, fn) -> bool:
                 summ = summary_of(ctx, callee)
                 if summ is not None and summ.returns_tuple:
                     return True
+    return False
+
+
+_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _table_names(table: R.ResourceTable) -> frozenset[str]:
+    """Every name under which the table knows a call that makes something or begins a transaction
+    (a call that only ends or releases cannot start an obligation)."""
+    key = id(table)
+    found = _NAMES.get(key)
+    if found is None:
+        names: set[str] = set()
+        for group in (table.factories, table.types, table.objects, table.functions):
+            names.update(q.rsplit(".", 1)[-1] for q in group)
+        for kind in table.kinds.values():
+            names.update(kind.methods, kind.cm_methods, kind.tx_begin, kind.sql_methods)
+        found = _NAMES[key] = frozenset(names)
+    return found
+
+
+def _sql_names(table: R.ResourceTable) -> frozenset[str]:
+    """Methods that begin a transaction only when handed BEGIN text (``execute``)."""
+    key = -id(table)
+    found = _NAMES.get(key)
+    if found is None:
+        sql = set().union(*(k.sql_methods for k in table.kinds.values()))
+        other = set().union(*(set(k.methods) | set(k.cm_methods) | set(k.tx_begin) for k in table.kinds.values()))
+        found = _NAMES[key] = frozenset(sql - other)
+    return found
+
+
+def _may_hand_out(ctx, kr: K.KindResolver, ref: str) -> bool:
+    """Whether ``ref`` could name a project function that hands back a resource: a function of a
+    project module (``mod.f``), a static or class method (``mod.C.f``), or a method of an instance
+    of a project class (``mod.C().f``, ``self.f``), in a module whose source mentions databases at
+    all (the byte scan every analysed file passes first).  A call of anything else (an operator
+    method of a column, a method of a call's result) is not followed, and no module is read for it."""
+    from txlint.analysis import _PREFILTER
+
+    project = ctx.project
+    tokens = K.split_ref(ref)
+    head = 0
+    while head < len(tokens) and tokens[head] not in ("()", "[]"):
+        head += 1
+    for i in range(head - 1, 0, -1):
+        module = ".".join(tokens[:i])
+        here = module == kr.symbols.module
+        path = None if here else project.module_file(module)
+        if not here and path is None:
+            continue
+        rest = tokens[i:]
+        if not (len(rest) == 1 or (len(rest) == 2 and rest[1] not in ("()", "[]"))
+                or (len(rest) == 3 and rest[1] == "()" and rest[2] not in ("()", "[]"))):
+            return False
+        return here or project.mentions(path, _PREFILTER)
     return False
 
 
@@ -193,7 +257,7 @@ def _all_calls(gate: FileGate) -> list[tuple[ast.Call, Optional[K.FunctionEnv]]]
 
 def _func_ref(gate: FileGate, call: ast.Call, env: Optional[K.FunctionEnv]) -> Optional[str]:
     kr = gate.ctx.resolver
-    ref = env.ref(call.func) if env is not None else K.ast_ref(call.func, kr.lookup)
+    ref = env.ref(call.func) if env is not None else K.ast_ref(call.func, kr.raw_lookup)
     if ref is None or ref.startswith("<local>"):
         return None
     return kr.canonical(ref)
@@ -206,14 +270,37 @@ def _factory_category(gate: FileGate, call, env) -> Optional[str]:
     return kind.category if kind is not None else None
 
 
+def _factory_names(table: R.ResourceTable, category: str) -> frozenset[str]:
+    return frozenset(q.rsplit(".", 1)[-1] for q, k in table.factories.items()
+                     if table.kind(k) is not None and table.kind(k).category == category)
+
+
+def _last_name(ref: str) -> str:
+    """The last name of a ref (``sqlalchemy.create_engine`` for ``ce`` imported as it): what the
+    name filters look at, before anything is resolved."""
+    ref = ref.rstrip("()[]") if ref.endswith(("()", "[]")) else ref
+    return ref.rsplit(".", 1)[-1].split("(")[-1]
+
+
+def _calls_named(gate: FileGate, names: frozenset[str]):
+    kr = gate.ctx.resolver
+    for call, env in _all_calls(gate):
+        func = call.func
+        ref = env.ref(func) if env is not None else K.ast_ref(func, kr.raw_lookup)
+        if ref and _last_name(ref) in names:
+            yield call, env
+
+
 def engine_gate(gate: FileGate) -> bool:
     """TXL402: an engine factory is called somewhere in the file."""
-    return any(_factory_category(gate, c, e) == R.ENGINE for c, e in _all_calls(gate))
+    names = _factory_names(gate.ctx.table, R.ENGINE)
+    return any(_factory_category(gate, c, e) == R.ENGINE for c, e in _calls_named(gate, names))
 
 
 def redis_gate(gate: FileGate) -> bool:
     """TXL404: a Redis client or pool is made somewhere in the file."""
-    return any(_factory_category(gate, c, e) == R.REDIS for c, e in _all_calls(gate))
+    names = _factory_names(gate.ctx.table, R.REDIS)
+    return any(_factory_category(gate, c, e) == R.REDIS for c, e in _calls_named(gate, names))
 
 
 def import_time_gate(gate: FileGate) -> bool:
@@ -222,28 +309,20 @@ def import_time_gate(gate: FileGate) -> bool:
     if ctx.ast is None:
         return False
     kr = ctx.resolver
+    names = _table_names(ctx.table)
     for call in _import_time_calls(ctx.ast):
-        ref = K.ast_ref(call, kr.lookup)
+        ref = K.ast_ref(call, kr.raw_lookup)
         if ref is None or ref.startswith("<local>"):
+            continue
+        if _last_name(ref[:-2]) not in names and ctx.table.kind_of_ref(ref) is None \
+                and not _may_hand_out(ctx, kr, ref[:-2]):
             continue
         if kr.kind_of(ref) is not None:
             return True
         func = call.func
         if isinstance(func, ast.Attribute):
-            recv = K.ast_ref(func.value, kr.lookup)
+            recv = K.ast_ref(func.value, kr.raw_lookup)
             if recv and not recv.startswith("<local>") and kr.kind_of(recv) is not None:
-                return True
-    return False
-
-
-def wait_loop_gate(gate: FileGate) -> bool:
-    """TXL403 (and TXL404's wait loops): some function has a loop that can wait forever."""
-    for fn, _cls, _env in gate.functions():
-        for node in K.fn_nodes(fn):
-            typ = type(node)
-            if typ is ast.While or typ is ast.AsyncFor:
-                return True
-            if typ is ast.For and isinstance(node.iter, ast.Call):
                 return True
     return False
 
@@ -253,6 +332,28 @@ def task_gate(gate: FileGate) -> bool:
     ctx = gate.ctx
     if "ask" not in ctx.text and not ctx.options.task_decorators:
         return False
+    if ctx.ast is None or not _may_define_tasks(ctx):
+        return False
     from txlint import index as X
 
     return bool(X.index_for(ctx).tasks)
+
+
+def _may_define_tasks(ctx) -> bool:
+    """A decorator named like a task decorator, or a class with a ``run`` method (a class-based
+    task): only then is the worker index built."""
+    names = {"task", "shared_task", "periodic_task"}
+    names.update(d.rsplit(".", 1)[-1] for d in ctx.table.task_decorators)
+    names.update(d.rsplit(".", 1)[-1] for d in (ctx.options.task_decorators or ()))
+    for node in ast.walk(ctx.ast):
+        typ = type(node)
+        if typ is ast.FunctionDef or typ is ast.AsyncFunctionDef:
+            for dec in node.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                last = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+                if last in names:
+                    return True
+        elif typ is ast.ClassDef and node.bases and any(
+                isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "run" for s in node.body):
+            return True
+    return False

@@ -58,17 +58,26 @@ def join_ref(head: str, tokens: list[str]) -> str:
     return out
 
 
-def _decorator_names(fn: FunctionNode, lookup: Callable[[str], Optional[str]]) -> set[str]:
+#: decorators whose meaning kinds needs (the rest are never resolved: no module is read for them)
+_DECORATORS_OF_INTEREST = frozenset({"contextmanager", "asynccontextmanager", "property", "cached_property",
+                                     "memoized_property", "hybrid_property", "staticmethod", "classmethod"})
+
+
+def _decorator_names(fn: FunctionNode, kr: "KindResolver") -> set[str]:
+    """Last names of a function's decorators, and the qualified names of those that matter here
+    (``contextlib.contextmanager``, ``property`` ...)."""
     out = set()
     for dec in fn.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
-        ref = ast_ref(target, lookup)
-        if ref:
-            out.add(ref)
-        if isinstance(target, ast.Name):
-            out.add(target.id)
-        elif isinstance(target, ast.Attribute):
-            out.add(target.attr)
+        last = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+        if not last:
+            continue
+        out.add(last)
+        if last in _DECORATORS_OF_INTEREST:
+            ref = ast_ref(target, kr.raw_lookup)
+            if ref:
+                out.add(ref)
+                out.add(kr.canonical(ref))
     return out
 
 
@@ -167,6 +176,11 @@ class KindResolver(Resolver):
         super().__init__(symbols, project)
         self.table = table
         self.store = store_for(self.project, table)
+
+    def raw_lookup(self, name: str) -> Optional[str]:
+        """What the module binds ``name`` to, not yet followed into other modules (they are read
+        only when a ref is canonicalised, which happens only for what a rule asks about)."""
+        return self.symbols.bindings.get(name)
 
     # ---- modules -----------------------------------------------------------------------
     def module_symbols(self, module: str) -> Optional[ModuleSymbols]:
@@ -345,8 +359,9 @@ class ClassInfo:
         body_stmts = [s for s in statements_of_class(node)]
         for stmt in body_stmts:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name not in self.methods:
-                self.methods[stmt.name] = Method(stmt, _decorator_names(stmt, kr.lookup))
+                self.methods[stmt.name] = Method(stmt, _decorator_names(stmt, kr))
         self._attrs: Optional[dict[str, str]] = None
+        self._found: Optional[dict[str, list[str]]] = None
         self._bases: Optional[list[ClassInfo]] = None
 
     # ---- inheritance ---------------------------------------------------------------------
@@ -355,7 +370,7 @@ class ClassInfo:
         if self._bases is None:
             self._bases = []
             for base in self.node.bases:
-                ref = ast_ref(base, self.kr.lookup)
+                ref = ast_ref(base, self.kr.raw_lookup)
                 if not ref or ref.startswith("<local>"):
                     continue
                 ref = self.kr.canonical(ref)
@@ -382,9 +397,15 @@ class ClassInfo:
 
     # ---- attributes ----------------------------------------------------------------------
     def attr_ref(self, name: str, depth: int = 0) -> Optional[str]:
-        attrs = self.attrs()
-        if name in attrs:
-            return attrs[name]
+        if self._attrs is None:
+            self._attrs = {}
+        if name in self._attrs:
+            return self._attrs[name]
+        refs = self._candidates().get(name)
+        if refs:
+            self._attrs[name] = refs[0]  # while choosing (attributes defined from one another)
+            best = self._attrs[name] = self._best(refs)
+            return best
         if depth < 8:
             for base in self.bases:
                 ref = base.attr_ref(name, depth + 1)
@@ -395,16 +416,20 @@ class ClassInfo:
     def attrs(self) -> dict[str, str]:
         """attribute -> ref, from the class body and from every method's ``self.x = ...``.
         Among several assignments the one whose kind is known wins, then a project instance."""
-        if self._attrs is not None:
-            return self._attrs
-        self._attrs = {}  # partial while computing (attributes defined from one another)
+        return {name: self.attr_ref(name) for name in self._candidates()}
+
+    def _candidates(self) -> dict[str, list[str]]:
+        """attribute -> every ref assigned or annotated to it, not yet resolved (resolving reads
+        other modules: done only for the attribute a rule asks about)."""
+        if self._found is not None:
+            return self._found
         found: dict[str, list[str]] = {}
 
         def add(name: str, ref: Optional[str]) -> None:
             if ref and not ref.startswith("<local>"):
                 found.setdefault(name, []).append(ref)
 
-        lookup = self.kr.lookup
+        lookup = self.kr.raw_lookup
         for stmt in statements_of_class(self.node):
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 value = stmt.value
@@ -434,11 +459,8 @@ class ClassInfo:
                             add(t.attr, env.ref(value))
                         if ann is not None:
                             add(t.attr, annotation_ref(ann, env.lookup))
-        out: dict[str, str] = {}
-        for name, refs in found.items():
-            out[name] = self._best(refs)
-        self._attrs = out
-        return out
+        self._found = found
+        return found
 
     def _best(self, refs: list[str]) -> str:
         for ref in refs:
@@ -544,7 +566,7 @@ class FunctionEnv:
     def lookup(self, name: str) -> Optional[str]:
         if name in self.names:
             return self.names[name]
-        return self.kr.lookup(name)
+        return self.kr.raw_lookup(name)
 
     def ref(self, node: ast.AST) -> Optional[str]:
         out = ast_ref(node, self.lookup)
@@ -556,7 +578,7 @@ class FunctionEnv:
         fn, kr = self.fn, self.kr
         args = fn.args
         positional = args.posonlyargs + args.args
-        decorators = _decorator_names(fn, kr.lookup) if fn.decorator_list else set()
+        decorators = _decorator_names(fn, kr) if fn.decorator_list else set()
         static = bool(decorators & {"staticmethod", "builtins.staticmethod"})
         classmethod_ = bool(decorators & {"classmethod", "builtins.classmethod"})
         for i, a in enumerate(positional + args.kwonlyargs + [x for x in (args.vararg, args.kwarg) if x]):
@@ -571,7 +593,7 @@ class FunctionEnv:
                 if not classmethod_:
                     self.self_name = a.arg
             elif a.annotation is not None and a not in (args.vararg, args.kwarg):
-                ref = annotation_ref(a.annotation, kr.lookup)
+                ref = annotation_ref(a.annotation, kr.raw_lookup)
             self.names[a.arg] = ref
         assigned: dict[str, list[ast.AST]] = {}
         for node in fn_nodes(fn):
@@ -707,7 +729,7 @@ def return_ref(kr: KindResolver, fn: FunctionNode, cls: Optional[ClassInfo]):
 
 def _return_ref(kr: KindResolver, fn: FunctionNode, cls: Optional[ClassInfo]):
     env = function_env(kr, fn, cls)
-    decorators = _decorator_names(fn, kr.lookup) if fn.decorator_list else set()
+    decorators = _decorator_names(fn, kr) if fn.decorator_list else set()
     is_cm = bool(decorators & CONTEXT_MANAGER_DECORATORS)
     returned: list[ast.AST] = []
     yielded: list[ast.AST] = []
@@ -739,7 +761,7 @@ def _return_ref(kr: KindResolver, fn: FunctionNode, cls: Optional[ClassInfo]):
     if fallback is not None:
         return fallback
     if not yielded or is_cm:
-        ann = annotation_ref(fn.returns, kr.lookup) if fn.returns is not None and not is_cm else None
+        ann = annotation_ref(fn.returns, kr.raw_lookup) if fn.returns is not None and not is_cm else None
         if ann:
             return kr.canonical(ann)
     return None

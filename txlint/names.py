@@ -392,6 +392,24 @@ class ProjectModules:
         if root not in self.roots:
             self.roots.append(root)
 
+    def module_file(self, module: str) -> str | None:
+        """``find_file``, remembered."""
+        files = self.__dict__.setdefault("_files", {})
+        if module not in files:
+            files[module] = self.find_file(module)
+        return files[module]
+
+    def mentions(self, path: str, pattern) -> bool:
+        """Whether the bytes of ``path`` match ``pattern`` (remembered per file)."""
+        seen = self.__dict__.setdefault("_mentions", {})
+        if path not in seen:
+            try:
+                with open(path, "rb") as handle:
+                    seen[path] = pattern.search(handle.read(4_000_000)) is not None
+            except OSError:
+                seen[path] = False
+        return seen[path]
+
     def find_file(self, module: str) -> str | None:
         rel = module.replace(".", os.sep)
         for root in self.roots:
