@@ -222,6 +222,10 @@ class FunctionFlow(Walker):
         self.enter_kept: set[int] = set()   # stored on self by __enter__: still ours if it raises
         self.exit_skips: dict[str, tuple] = {}  # release method: attribute skipped when an earlier release raises
         self.lends = self._is_context_manager()
+        #: names the function declares global or nonlocal: storing there hands over (§10)
+        self.global_names: set[str] = set(env.globals) if env is not None else {
+            n.value for stmt in iter_nodes(fn.body) if isinstance(stmt, (cst.Global, cst.Nonlocal))
+            for n in (x.name for x in stmt.names) if isinstance(n, cst.Name)}
         self._prepass()
         if self.seeds or self.release_mode:
             self.interesting = True
@@ -241,6 +245,8 @@ class FunctionFlow(Walker):
                 rk = self.kind_of(f.value)
                 if rk is not None:
                     m = f.attr.value
+                    if m in rk.returns_self:
+                        return rk
                     if m in rk.methods:
                         return self.table.kind(rk.methods[m])
                     if m in rk.cm_methods:
@@ -367,7 +373,8 @@ class FunctionFlow(Walker):
                 continue
             kind = self.kind_of(value)
             if kind is not None and kind.category == R.SCOPED_REGISTRY and isinstance(value, cst.Call) \
-                    and isinstance(node, cst.Assign) and len(names) == 1 and names[0] not in called:
+                    and isinstance(node, cst.Assign) and len(names) == 1 and names[0] not in called \
+                    and names[0] not in self.global_names:
                 fref = self.ref_of(value.func)
                 if fref and self.table.factories.get(self.ctx.resolver.canonical(fref)) == kind.name:
                     self.registries[id(value)] = kind.name
@@ -858,6 +865,8 @@ class FunctionFlow(Walker):
                 for rec in self.recs:
                     if recv_key is not None and rec.registry == recv_key:
                         self._close(s, {rec.rid})
+            if rk is not None and m in rk.returns_self:
+                return frozenset(r for r in tracked if self.recs[r].cat == "res")
             if rk is not None and m in rk.current_tx:
                 # session.get_transaction(): a handle on the transaction open on it, if any
                 return frozenset(r for r in s.vars.get(recv_key, ()) if self.recs[r].cat == "tx")
@@ -1050,6 +1059,10 @@ class FunctionFlow(Walker):
         return s
 
     def _targets(self, target, s: St, value: frozenset, stmt, fresh=frozenset(), values=None) -> None:
+        if isinstance(target, cst.Name) and target.value in self.global_names:
+            self._escape(s, value)  # kept in a module global: long-lived, TXL401/TXL404's business
+            s.vars[target.value] = value
+            return
         if isinstance(target, cst.Name):
             pre = getattr(self, "_pre_open", None) or {}
             old = pre.get(target.value)
@@ -1314,6 +1327,13 @@ class FunctionFlow(Walker):
 
     def with_item(self, item, s, out, anchor):
         e = item.item
+        # `with engine.connect().execution_options(...) as conn:` is `with engine.connect() as conn:`
+        while isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and not e.args[1:] \
+                and (self.kind_of(e.func.value) or R.Kind("", "", "")).returns_self and \
+                e.func.attr.value in self.kind_of(e.func.value).returns_self:
+            for arg in e.args:
+                self.eval(arg.value, s, anchor)
+            e = e.func.value
         if isinstance(e, cst.Call):
             ref = self.ref_of(e.func)
             if ref in ("contextlib.suppress",):

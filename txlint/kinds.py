@@ -184,8 +184,13 @@ class KindResolver(Resolver):
 
     # ---- modules -----------------------------------------------------------------------
     def module_symbols(self, module: str) -> Optional[ModuleSymbols]:
+        """A project module, read on first use; never one of a library the table describes nor
+        of the standard library, even when the analysed tree holds their source (the table knows
+        what their objects are; following their internals would read thousands of lines)."""
         if module == self.symbols.module:
             return self.symbols
+        if module.partition(".")[0] in R.LIBRARY_ROOTS:
+            return None
         return self.project.symbols(module)
 
     def resolver_of(self, syms: ModuleSymbols) -> "KindResolver":

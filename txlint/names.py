@@ -539,7 +539,7 @@ class Resolver:
         parts = head.split(".")
         for i in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:i])
-            syms = self.project.symbols(module) if module != self.symbols.module else self.symbols
+            syms = self.module_symbols(module)
             if syms is None:
                 continue
             name = parts[i]
@@ -551,6 +551,11 @@ class Resolver:
             out = target + ("." + rest if rest else "")
             return out + sep + tail
         return None
+
+    def module_symbols(self, module: str) -> ModuleSymbols | None:
+        if module == self.symbols.module:
+            return self.symbols
+        return self.project.symbols(module)
 
     def project_module_of(self, ref: str) -> tuple[ModuleSymbols, str] | None:
         """(symbols, name) when ``ref`` names a top-level binding of a project module."""

@@ -64,6 +64,7 @@ class Kind:
     borrowed: frozenset[str] = frozenset()      # methods returning objects owned by someone else
     current_tx: frozenset[str] = frozenset()    # methods returning the transaction open on it
     server_side: bool = False                   # holds a server connection while open (TXL401/403)
+    returns_self: frozenset[str] = frozenset()  # methods that return the object itself (chaining)
 
 
 _K: dict[str, Kind] = {}
@@ -133,7 +134,8 @@ _kind("sa.connection", CONNECTION, "SQLAlchemy Connection", resource=True, serve
       methods={"begin": "sa.transaction", "begin_nested": "sa.transaction", "begin_twophase": "sa.transaction"},
       closers=frozenset({"close", "invalidate"}), tx_begin=frozenset({"begin", "begin_nested", "begin_twophase"}),
       tx_end=frozenset({"commit", "rollback"}), sql_methods=frozenset({"execute", "exec_driver_sql"}),
-      with_exit=EXIT_CLOSE, current_tx=frozenset({"get_transaction", "get_nested_transaction"}))
+      with_exit=EXIT_CLOSE, current_tx=frozenset({"get_transaction", "get_nested_transaction"}),
+      returns_self=frozenset({"execution_options"}))
 _kind("sa.engine", ENGINE, "SQLAlchemy Engine", lazy=True,
       methods={"connect": "sa.connection", "raw_connection": "dbapi.connection"},
       cm_methods={"begin": ("sa.connection", EXIT_CLOSE), "connect": ("sa.connection", EXIT_CLOSE)})
@@ -524,6 +526,38 @@ HOLDING_METHODS: dict[str, frozenset[str]] = {
     "peewee.database": frozenset({"connect"}),
     "django.connection": frozenset({"ensure_connection", "connect"}),
 }
+
+
+#: the standard library's packages that resolution never reads (all of it but the names a
+#: project's own package plausibly takes: ``site``, ``test``, ``code``, ``types``, ``token`` ...)
+_STDLIB_NEVER_READ = frozenset("""
+    typing typing_extensions logging os posixpath ntpath sys collections functools itertools re json datetime
+    time threading _thread multiprocessing asyncio concurrent subprocess pathlib contextlib abc enum
+    dataclasses inspect warnings copy copyreg io socket ssl urllib http email unittest argparse shutil
+    tempfile traceback weakref operator string textwrap pickle hashlib hmac base64 uuid decimal
+    fractions math random statistics struct zipfile tarfile gzip bz2 lzma zlib csv configparser xml
+    html importlib pkgutil ast dis tokenize codecs locale gettext signal select selectors queue heapq
+    bisect array ctypes sqlite3 platform getpass glob fnmatch stat errno pprint reprlib numbers
+    builtins atexit sched calendar zoneinfo difflib doctest pydoc timeit cProfile profile pstats
+    lib2to3 distutils venv ensurepip idlelib tkinter turtle curses optparse getopt shlex mimetypes
+    smtplib imaplib poplib ftplib telnetlib xmlrpc wsgiref socketserver binascii quopri mailbox
+    encodings unicodedata readline rlcompleter cmd asynchat asyncore sre_compile sre_parse sre_constants
+    opcode keyword linecache genericpath fileinput filecmp contextvars graphlib secrets shelve dbm
+    plistlib netrc ipaddress webbrowser runpy compileall py_compile zipimport modulefinder symtable
+    tabnanny pyclbr pickletools faulthandler tracemalloc gc marshal""".split())
+
+
+def _library_roots() -> frozenset[str]:
+    names: set[str] = set(_STDLIB_NEVER_READ)
+    for group in (FACTORIES, TYPES, OBJECTS, FUNCTIONS, TASK_DECORATORS, CELERY_SIGNALS, OWNERSHIP_TAKERS,
+                  MANAGED_TX_CONTEXTS, WAIT_FUNCTIONS):
+        names.update(q.split(".")[0] for q in group)
+    return frozenset(names)
+
+
+#: top-level packages whose objects the table describes, and the standard library: resolution
+#: never reads their modules, even when the analysed tree holds their source
+LIBRARY_ROOTS = _library_roots()
 
 
 @dataclass

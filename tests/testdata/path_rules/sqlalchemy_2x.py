@@ -3,7 +3,7 @@ import logging
 import os
 
 from sqlalchemy import create_engine, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 log = logging.getLogger("billing")
 engine = create_engine(os.environ["BILLING_DB_URL"], pool_pre_ping=True, pool_recycle=1800)
@@ -128,3 +128,29 @@ class Invoice:  # stand-ins for mapped classes
 
 class Customer:
     pass
+
+
+# execution_options() returns the same Connection: the with block still closes it
+def reap(url):
+    eng = create_engine(url, pool_pre_ping=True)
+    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("SELECT 1")
+
+
+def lock(eng):
+    lock_conn = eng.connect()
+    try:
+        lock_conn = lock_conn.execution_options(isolation_level="AUTOCOMMIT")
+        lock_conn.exec_driver_sql("SELECT GET_LOCK('x', 10)")
+    finally:
+        lock_conn.close()
+
+
+# a registry kept in a module global is not the function's resource (Airflow's configure_orm)
+ScopedSession = None
+
+
+def configure(engine):
+    global ScopedSession
+    ScopedSession = scoped_session(sessionmaker(bind=engine))
+    ScopedSession.configure(info={"configured": True})
