@@ -183,15 +183,14 @@ class KindResolver(Resolver):
         return self.symbols.bindings.get(name)
 
     # ---- modules -----------------------------------------------------------------------
-    def module_symbols(self, module: str) -> Optional[ModuleSymbols]:
-        """A project module, read on first use; never one of a library the table describes nor
-        of the standard library, even when the analysed tree holds their source (the table knows
-        what their objects are; following their internals would read thousands of lines)."""
-        if module == self.symbols.module:
-            return self.symbols
-        if module.partition(".")[0] in R.LIBRARY_ROOTS:
-            return None
-        return self.project.symbols(module)
+    def _opaque(self, syms: ModuleSymbols) -> bool:
+        """A module of a library the table describes or of the standard library, when the analysed
+        tree holds its source: its imports are followed (re-exports), but not the bodies of its
+        functions and classes (the table knows what their objects are)."""
+        return syms is not self.symbols and syms.module.partition(".")[0] in R.LIBRARY_ROOTS
+
+    def _stdlib(self, module: str) -> bool:
+        return module.partition(".")[0] in R.STDLIB_NEVER_READ and module != self.symbols.module
 
     def resolver_of(self, syms: ModuleSymbols) -> "KindResolver":
         if syms is self.symbols:
@@ -222,6 +221,8 @@ class KindResolver(Resolver):
         if found is None:
             return None
         syms, i = found
+        if self._opaque(syms):
+            return None
         return self.resolver_of(syms)._value_step(syms, tokens[i], tokens[i + 1:])
 
     def _value_step(self, syms: ModuleSymbols, name: str, rest: list[str]) -> Optional[str]:
@@ -247,6 +248,8 @@ class KindResolver(Resolver):
         if found is None:
             return None
         syms, i = found
+        if self._opaque(syms):
+            return None
         name, rest = tokens[i], tokens[i + 1:]
         kr = self.resolver_of(syms)
         if not rest and name in syms.functions and syms.bindings.get(name) in (f"{syms.module}.{name}", None):

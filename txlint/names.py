@@ -555,7 +555,12 @@ class Resolver:
     def module_symbols(self, module: str) -> ModuleSymbols | None:
         if module == self.symbols.module:
             return self.symbols
+        if self._stdlib(module):
+            return None
         return self.project.symbols(module)
+
+    def _stdlib(self, module: str) -> bool:
+        return False
 
     def project_module_of(self, ref: str) -> tuple[ModuleSymbols, str] | None:
         """(symbols, name) when ``ref`` names a top-level binding of a project module."""

@@ -530,7 +530,7 @@ HOLDING_METHODS: dict[str, frozenset[str]] = {
 
 #: the standard library's packages that resolution never reads (all of it but the names a
 #: project's own package plausibly takes: ``site``, ``test``, ``code``, ``types``, ``token`` ...)
-_STDLIB_NEVER_READ = frozenset("""
+STDLIB_NEVER_READ = frozenset("""
     typing typing_extensions logging os posixpath ntpath sys collections functools itertools re json datetime
     time threading _thread multiprocessing asyncio concurrent subprocess pathlib contextlib abc enum
     dataclasses inspect warnings copy copyreg io socket ssl urllib http email unittest argparse shutil
@@ -548,7 +548,7 @@ _STDLIB_NEVER_READ = frozenset("""
 
 
 def _library_roots() -> frozenset[str]:
-    names: set[str] = set(_STDLIB_NEVER_READ)
+    names: set[str] = set(STDLIB_NEVER_READ)
     for group in (FACTORIES, TYPES, OBJECTS, FUNCTIONS, TASK_DECORATORS, CELERY_SIGNALS, OWNERSHIP_TAKERS,
                   MANAGED_TX_CONTEXTS, WAIT_FUNCTIONS):
         names.update(q.split(".")[0] for q in group)
@@ -556,7 +556,8 @@ def _library_roots() -> frozenset[str]:
 
 
 #: top-level packages whose objects the table describes, and the standard library: resolution
-#: never reads their modules, even when the analysed tree holds their source
+#: follows their imports but never reads the bodies of their functions and classes, even when
+#: the analysed tree holds their source (and never reads the standard library at all)
 LIBRARY_ROOTS = _library_roots()
 
 
