@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 from txlint.names import dotted_name, module_statements
 from txlint.walk import children, walk, walk_type

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 from txlint.walk import children
 

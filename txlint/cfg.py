@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 State = Any  # opaque to the walker; the subclass provides join / key
 

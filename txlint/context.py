@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence, Union
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 from txlint.diagnostics import Diagnostic, TraceStep, fingerprint
 from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_for, symbols_from_ast
@@ -15,7 +15,7 @@ from txlint.resources import ResourceTable, DEFAULT_TABLE
 from txlint.source import REDUCE_ABOVE_CHARS, reduce_source
 
 # a place in the file: a libcst node (position computed on demand) or an explicit (line, column)
-Where = Union[cst.CSTNode, tuple[int, int]]
+Where = Union["cst.CSTNode", tuple[int, int]]
 
 _SUPPRESS_RE = re.compile(r"#\s*(?:txlint:\s*ignore|noqa)(?::?\s*\[?\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)\s*\]?)?",
                           re.IGNORECASE)

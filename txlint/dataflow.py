@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 from txlint import resources as R
 from txlint.cfg import GiveUp, Out, Walker
@@ -328,7 +328,7 @@ class FunctionFlow(Walker):
         if env is not None:
             # what the function's names are (parameters' annotations, `self`, local imports,
             # assignments): read once with ast by txlint.kinds
-            for name, ref in env.names.items():
+            for name, ref in env.resolved_names().items():
                 self.locals.add(name)
                 if ref:
                     self.local_refs[name] = ref

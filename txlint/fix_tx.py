@@ -26,14 +26,18 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 from txlint import resources as R
 from txlint.context import Fix
 from txlint.fix_with import _enclosing, _find_block, _name_refs, _walk
 
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-_LOOPS = (cst.For, cst.While)
+def _SCOPES_() -> tuple:
+    return (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _LOOPS_() -> tuple:
+    return (cst.For, cst.While)
 #: methods that begin, end or close a transaction or a connection on any kind of the table; the
 #: body of the rewritten block must not call them on the object the transaction was begun on
 _TX_METHODS = frozenset().union(*(k.tx_begin | k.tx_end | k.closers | k.current_tx for k in R.KINDS.values()))
@@ -91,7 +95,7 @@ def _method_call(call: Optional[cst.Call]) -> tuple[Optional[str], Optional[str]
 
 
 def _inside_scope(anc: list) -> bool:
-    return any(isinstance(a, _SCOPES) for a in anc[1:])
+    return any(isinstance(a, _SCOPES_()) for a in anc[1:])
 
 
 def _refs(node: cst.CSTNode, name: str) -> list[list]:
@@ -104,13 +108,13 @@ def _escapes(body: list) -> bool:
     stack: list[tuple[cst.CSTNode, bool]] = [(s, False) for s in body]
     while stack:
         node, in_loop = stack.pop()
-        if isinstance(node, _SCOPES):
+        if isinstance(node, _SCOPES_()):
             continue
         if isinstance(node, (cst.Return, cst.Yield)):
             return True
         if isinstance(node, (cst.Break, cst.Continue)) and not in_loop:
             return True
-        if isinstance(node, _LOOPS):
+        if isinstance(node, _LOOPS_()):
             # the loop's own body (and else) runs inside the loop; break/continue there stay in it
             stack.append((node.body, True))
             if node.orelse is not None:
@@ -196,9 +200,9 @@ def _in_loop(func: cst.FunctionDef, target: cst.CSTNode) -> bool:
         node, looped = stack.pop()
         if node is target:
             return looped
-        if isinstance(node, _SCOPES):
+        if isinstance(node, _SCOPES_()):
             continue
-        looped = looped or isinstance(node, _LOOPS)
+        looped = looped or isinstance(node, _LOOPS_())
         stack.extend((child, looped) for child in node.children)
     return False
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Sequence
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 from txlint import resources as R
 from txlint.context import Fix

@@ -8,7 +8,7 @@ import os
 import tempfile
 import warnings
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 
 class _Apply(cst.CSTTransformer):

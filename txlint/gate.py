@@ -332,28 +332,26 @@ def task_gate(gate: FileGate) -> bool:
     ctx = gate.ctx
     if "ask" not in ctx.text and not ctx.options.task_decorators:
         return False
-    if ctx.ast is None or not _may_define_tasks(ctx):
+    if ctx.ast is None or not _may_define_tasks(gate):
         return False
     from txlint import index as X
 
     return bool(X.index_for(ctx).tasks)
 
 
-def _may_define_tasks(ctx) -> bool:
+def _may_define_tasks(gate: FileGate) -> bool:
     """A decorator named like a task decorator, or a class with a ``run`` method (a class-based
     task): only then is the worker index built."""
+    ctx = gate.ctx
     names = {"task", "shared_task", "periodic_task"}
     names.update(d.rsplit(".", 1)[-1] for d in ctx.table.task_decorators)
     names.update(d.rsplit(".", 1)[-1] for d in (ctx.options.task_decorators or ()))
-    for node in ast.walk(ctx.ast):
-        typ = type(node)
-        if typ is ast.FunctionDef or typ is ast.AsyncFunctionDef:
-            for dec in node.decorator_list:
-                target = dec.func if isinstance(dec, ast.Call) else dec
-                last = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
-                if last in names:
-                    return True
-        elif typ is ast.ClassDef and node.bases and any(
-                isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "run" for s in node.body):
+    for fn, cls, _env in gate.functions():
+        if cls is not None and fn.name == "run" and cls.bases:
             return True
+        for dec in fn.decorator_list:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            last = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+            if last in names:
+                return True
     return False

@@ -573,8 +573,15 @@ class FunctionEnv:
 
     def lookup(self, name: str) -> Optional[str]:
         if name in self.names:
-            return self.names[name]
+            ref = self.names[name]
+            if type(ref) is _Unpacked:
+                ref = self.names[name] = ref.resolve(self)
+            return ref
         return self.kr.raw_lookup(name)
+
+    def resolved_names(self) -> dict[str, Optional[str]]:
+        """Every local name and its ref (what tuple unpacking binds resolved now)."""
+        return {name: self.lookup(name) for name in list(self.names)}
 
     def ref(self, node: ast.AST) -> Optional[str]:
         out = ast_ref(node, self.lookup)
@@ -641,7 +648,7 @@ class FunctionEnv:
     def _bind_import(self, name: str, ref: str) -> None:
         self.names[name] = ref
 
-    def _set(self, name: str, ref: Optional[str]) -> None:
+    def _set(self, name: str, ref) -> None:
         if name in self.globals:
             return
         if self.names.get(name) is None:
@@ -671,8 +678,9 @@ class FunctionEnv:
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(elems):
                 refs = [self.ref(v) if isinstance(v, (ast.Call, ast.Name, ast.Attribute, ast.Await)) else None
                         for v in value.elts]
-            elif value is not None:
-                refs = self.tuple_refs(value, len(elems))
+            elif value is not None and isinstance(value, (ast.Call, ast.Await)):
+                # resolved on first use: only a rule that asks about these names pays for it
+                refs = [_Unpacked(value, i, len(elems)) for i in range(len(elems))]
             for el, ref in zip(elems, refs):
                 if isinstance(el, ast.Name):
                     self._set(el.id, ref)
@@ -704,6 +712,18 @@ class FunctionEnv:
             if rk is not None and inner.func.attr in rk.cm_methods:
                 return R.kind_ref(rk.cm_methods[inner.func.attr][0])
         return self.ref(inner)
+
+
+class _Unpacked:
+    """``a, b = helper()``: element ``index`` of what ``helper`` returns, worked out on first use."""
+
+    __slots__ = ("call", "index", "count")
+
+    def __init__(self, call: ast.AST, index: int, count: int):
+        self.call, self.index, self.count = call, index, count
+
+    def resolve(self, env: "FunctionEnv") -> Optional[str]:
+        return env.tuple_refs(self.call, self.count)[self.index]
 
 
 def function_env(kr: KindResolver, fn: FunctionNode, cls: Optional[ClassInfo] = None) -> FunctionEnv:

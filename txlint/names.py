@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 
 @dataclass

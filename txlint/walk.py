@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
-import libcst as cst
+from txlint.lazylib import libcst as cst
 
 _SKIP_FIELDS = frozenset({
     "lpar", "rpar", "comma", "semicolon", "colon", "equal", "dot", "leading_lines", "lines_after_decorators",
@@ -21,7 +21,15 @@ _SKIP_FIELDS = frozenset({
 })
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
-SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_SCOPES: tuple = ()
+
+
+def scopes() -> tuple:
+    """The node types that open a scope (functions, classes, lambdas); libcst is imported lazily."""
+    global _SCOPES
+    if not _SCOPES:
+        _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    return _SCOPES
 
 
 def child_fields(tp: type) -> tuple[str, ...]:
@@ -53,7 +61,7 @@ def walk(node: cst.CSTNode, *, into_scopes: bool = True) -> Iterator[cst.CSTNode
     while stack:
         current = pop()
         yield current
-        if not into_scopes and current is not node and isinstance(current, SCOPES):
+        if not into_scopes and current is not node and isinstance(current, scopes()):
             continue
         kids = list(children(current))
         kids.reverse()
