@@ -180,7 +180,14 @@ class KindResolver(Resolver):
     def raw_lookup(self, name: str) -> Optional[str]:
         """What the module binds ``name`` to, not yet followed into other modules (they are read
         only when a ref is canonicalised, which happens only for what a rule asks about)."""
-        return self.symbols.bindings.get(name)
+        ref = self.symbols.bindings.get(name)
+        if ref is None and self.symbols.star:
+            ref = self.star_lookup(name)
+        return ref
+
+    def knows(self, ref: str) -> bool:
+        table = self.table
+        return ref in table.factories or ref in table.types or ref in table.objects or ref in table.functions
 
     # ---- modules -----------------------------------------------------------------------
     def _opaque(self, syms: ModuleSymbols) -> bool:
@@ -320,7 +327,15 @@ class KindResolver(Resolver):
     def kind_of(self, ref: Optional[str]) -> Optional[R.Kind]:
         if not ref or ref.startswith("<local>"):
             return None
-        return self.table.kind_of_ref(self.canonical(ref) if "." in ref or "(" in ref else ref)
+        canon = self.canonical(ref) if "." in ref or "(" in ref else ref
+        kind = self.table.kind_of_ref(canon)
+        if kind is None and canon.endswith("()"):
+            # an instance of a project class that extends a library class the table describes
+            callee = self.callee(canon[:-2])
+            base = callee.cls.library_base() if callee is not None and callee.how == "class" else None
+            if base is not None:
+                kind = self.table.kind_of_ref(base + "()")
+        return kind
 
 
 @dataclass
@@ -371,6 +386,7 @@ class ClassInfo:
         self._attrs: Optional[dict[str, str]] = None
         self._found: Optional[dict[str, list[str]]] = None
         self._bases: Optional[list[ClassInfo]] = None
+        self._library_base: Optional[str] = None
 
     # ---- inheritance ---------------------------------------------------------------------
     @property
@@ -392,6 +408,23 @@ class ClassInfo:
                     if info is not None and info is not self:
                         self._bases.append(info)
         return self._bases
+
+    def library_base(self, depth: int = 0) -> Optional[str]:
+        """The ref of a base class the resource table describes (``class Db(SQLAlchemy):``), through
+        project bases too: what the class does not define itself comes from there."""
+        if self._library_base is None:
+            found = ""
+            for base in self.node.bases:
+                ref = ast_ref(base, self.kr.raw_lookup)
+                if ref and not ref.startswith("<local>"):
+                    canon = self.kr.canonical(ref)
+                    if self.kr.table.kind_of_ref(canon + "()") is not None:
+                        found = canon
+                        break
+            if not found and depth < 8:
+                found = next((b.library_base(depth + 1) or "" for b in self.bases if b.library_base(depth + 1)), "")
+            self._library_base = found
+        return self._library_base or None
 
     def method(self, name: str, depth: int = 0) -> Optional[tuple["ClassInfo", Method]]:
         if name in self.methods:
@@ -499,6 +532,9 @@ class ClassInfo:
         ref = self.attr_ref(name)
         if ref is not None:
             return join_ref(ref, rest[1:])
+        base = self.library_base()
+        if base is not None:
+            return join_ref(base + "()", rest)  # inherited from the library class
         return None
 
     def class_step(self, rest: list[str]) -> Optional[str]:
@@ -809,7 +845,15 @@ def new_resource_kind(kr: KindResolver, func_ref: Optional[str], receiver_ref: O
     fcanon = kr.canonical(func_ref)
     callee = kr.callee(fcanon)
     if callee is not None:
-        if summaries is None or callee.how == "class":
+        if callee.how == "class":
+            # constructing a project subclass of a library class (a Session subclass) acquires
+            # what constructing the library class does
+            base = callee.cls.library_base() if callee.cls is not None else None
+            kind = table.kind_of_ref(base + "()") if base else None
+            if kind is None or not kind.resource or kind.lazy or kind.category not in TRACKED_CATEGORIES:
+                return None
+            return kind
+        if summaries is None:
             return None
         name = summaries(callee)
         return table.kind(name) if name else None

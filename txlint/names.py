@@ -34,6 +34,8 @@ class ModuleSymbols:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     calls: dict[str, ast.Call] = field(default_factory=dict)  # name -> the Call bound to it
     literals: dict[str, ast.AST] = field(default_factory=dict)  # name -> dict/str/number literal
+    #: modules imported with ``from M import *`` (a name bound nowhere else may come from them)
+    star: list[str] = field(default_factory=list)
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -246,7 +248,7 @@ def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, pa
 
     for stmt in module_statements(tree.body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            _import_bindings(stmt, module, is_package, bind)
+            _import_bindings(stmt, module, is_package, bind, syms.star)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             syms.functions.setdefault(stmt.name, stmt)
             bind(stmt.name, f"{module}.{stmt.name}" if module else stmt.name)
@@ -334,7 +336,7 @@ def _functions_declaring_global(tree: ast.Module):
                     stack.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
-def _import_bindings(stmt: ast.AST, module: str, is_package: bool, bind) -> None:
+def _import_bindings(stmt: ast.AST, module: str, is_package: bool, bind, star: list | None = None) -> None:
     """What an ``import`` statement binds, as name -> ref, through ``bind(name, ref)``."""
     if isinstance(stmt, ast.Import):
         for alias in stmt.names:
@@ -347,6 +349,8 @@ def _import_bindings(stmt: ast.AST, module: str, is_package: bool, bind) -> None
         base = _resolve_relative(module, is_package, stmt.level, stmt.module)
         for alias in stmt.names:
             if alias.name == "*":
+                if star is not None and base:
+                    star.append(base)
                 continue
             bind(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
 
@@ -511,8 +515,27 @@ class Resolver:
             return local[name]
         ref = self.symbols.bindings.get(name)
         if ref is None:
-            return None
+            ref = self.star_lookup(name)
+            if ref is None:
+                return None
         return self.canonical(ref)
+
+    def star_lookup(self, name: str) -> str | None:
+        """A name that ``from M import *`` may have bound: M binds it (a project module, read), or
+        the table knows ``M.name``. Private names are not exported by a star import."""
+        if name.startswith("_"):
+            return None
+        for module in self.symbols.star:
+            syms = self.module_symbols(module)
+            if syms is not None:
+                if name in syms.bindings:
+                    return f"{module}.{name}"
+            elif self.knows(f"{module}.{name}"):
+                return f"{module}.{name}"
+        return None
+
+    def knows(self, ref: str) -> bool:
+        return False
 
     def ref(self, node: cst.CSTNode, local: dict[str, str] | None = None) -> str | None:
         out = cst_dotted(node, lambda n: self.lookup(n, local))
