@@ -611,6 +611,7 @@ class FunctionEnv:
         if name in self.names:
             ref = self.names[name]
             if type(ref) is _Unpacked:
+                self.names[name] = None  # ``a, b = a.split()``: ``a`` is not yet known inside
                 ref = self.names[name] = ref.resolve(self)
             return ref
         return self.kr.raw_lookup(name)

@@ -26,3 +26,11 @@ def report_ok(path):
     finally:
         cur.close()
         conn.close()
+
+
+def self_referencing_unpack(path):
+    # the unpacked name appears in its own right-hand side (peewee: ``sql, params = sql.sql()``)
+    conn, cur = _open(path)  # expect: TXL201, TXL202
+    sql, params = sql.compile(conn)  # noqa: F821
+    conn, cur = conn.reopen(cur)
+    return sql, params
