@@ -6,6 +6,7 @@ import ast
 import os
 
 from txlint import index as X
+from txlint.context import AstWhere, ast_where
 from txlint.fix_tx import fix_for_task
 from txlint.messages import clip, fit
 from txlint.gate import task_gate
@@ -162,7 +163,7 @@ def _skipped_cleanup(ctx, view, fn, ident) -> tuple[int, int] | None:
                 and node.func.attr in X.REGISTRY_RELEASE:
             reg = X.registry_of(ctx, view, node.func.value)
             if reg is not None and reg[0] == ident:
-                return node.lineno, node.col_offset + 1
+                return ast_where(node)
     return None
 
 
@@ -294,7 +295,7 @@ or, per task, `try: ... finally: db.session.remove()`, or run the body inside
             session_label = label.split("(")[0]
             what = label
         used = f"{what} used at line {use.line}" + (f" through {use.via}" if use.via else "")
-        trace = [((use.line, use.col + 1), used)]
+        trace = [(AstWhere((use.line, use.col + 1)), used)]
         skipped = _skipped_cleanup(ctx, view, fn, use.identity)
         if skipped is not None:
             trace.append((skipped, f"{session_label}.remove() at line {skipped[0]} is skipped when the task "

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from txlint import index as X
 from txlint import resources as R
+from txlint.context import ast_where
 from txlint.messages import fit
 from txlint import kinds as K
 from txlint.registry import Rule, register
@@ -1257,11 +1258,11 @@ def wait_loop_findings(ctx) -> list[Finding]:
 
 
 def _pos(node) -> tuple[int, int]:
-    return node.lineno, node.col_offset + 1
+    return ast_where(node)
 
 
 def _end(node) -> tuple[int, int]:
-    return getattr(node, "end_lineno", node.lineno), getattr(node, "end_col_offset", node.col_offset) + 1
+    return ast_where(node, end=True)
 
 
 def _trace(f: Finding) -> list:

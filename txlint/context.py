@@ -17,6 +17,20 @@ from txlint.source import REDUCE_ABOVE_CHARS, reduce_source
 # a place in the file: a libcst node (position computed on demand) or an explicit (line, column)
 Where = Union["cst.CSTNode", tuple[int, int]]
 
+
+class AstWhere(tuple):
+    """A position taken from an :mod:`ast` node: (line, 1-based column in UTF-8 *bytes*, as
+    ``col_offset`` counts); the report turns it into a character column."""
+
+    __slots__ = ()
+
+
+def ast_where(node, end: bool = False) -> AstWhere:
+    if end:
+        line, col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        return AstWhere((node.lineno, node.col_offset + 1) if line is None or col is None else (line, col + 1))
+    return AstWhere((node.lineno, node.col_offset + 1))
+
 _SUPPRESS_RE = re.compile(r"#\s*(?:txlint:\s*ignore|noqa)(?::?\s*\[?\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)\s*\]?)?",
                           re.IGNORECASE)
 
@@ -191,6 +205,10 @@ class FileContext:
     def _position(self, where: Where) -> tuple[int, int, int, int]:
         if isinstance(where, tuple):
             line, col = where
+            if type(where) is AstWhere and 0 < line <= len(self.lines):
+                text = self.lines[line - 1]
+                if not text.isascii():
+                    col = len(text.encode("utf-8")[:col - 1].decode("utf-8", "replace")) + 1
             return line, col, line, col
         if self._positions is None:
             self._positions = self._compute_positions()
