@@ -9,7 +9,7 @@ from txlint.context import CstParseError, FileContext, Options
 from txlint.diagnostics import Diagnostic, FileResult
 from txlint.names import ProjectModules, import_root_for, project_edge_for
 from txlint.registry import PYTHON, load_rules, rule_name, all_codes
-from txlint.resources import DEFAULT_TABLE, ResourceTable
+from txlint.resources import DEFAULT_TABLE, LIBRARY_ROOTS, ResourceTable
 from txlint.source import SourceError, decode, load_python, read_bytes
 
 #: a Python file none of whose bytes match this cannot hold a finding of any rule, so it is only
@@ -46,7 +46,8 @@ def project_for(path: str, options: Options) -> ProjectModules:
         root = project_edge_for(here)
     project = _PROJECTS.get(root)
     if project is None:
-        project = _PROJECTS[root] = ProjectModules([root, os.path.join(root, "src")], boundary=[root])
+        project = _PROJECTS[root] = ProjectModules([root, os.path.join(root, "src")], boundary=[root],
+                                                   bindings_only=LIBRARY_ROOTS)
     project.add_root(import_root_for(path))
     return project
 
@@ -120,16 +121,18 @@ def _analyze_python(path: str, display: str, options: Options, text: str | None,
     ctx = FileContext(path, display, text, tree, options, table_for(options), project)
     if reused is not None:
         ctx.adopt_symbols(reused[1])
-    rules = _open_rules(ctx)
-    if not rules:
-        return result  # no enabled rule could report here: libcst is never run on this file
     try:
+        rules = _open_rules(ctx)
+        if not rules:
+            return result  # no enabled rule could report here: libcst is never run on this file
         # libcst parses the file only if a rule asks for its tree (most rules that report here do;
         # TXL301 and TXL403 read the ast alone); a failure is this file's TXL000
         _run_rules(ctx, PYTHON, rules)
         result.diagnostics, result.fixed_source = ctx.finish(all_codes())
     except CstParseError as exc:
         return error_result(display, exc.message, exc.line, exc.column)
+    finally:
+        ctx.dispose()
     result.notes = ctx.notes
     return result
 

@@ -177,6 +177,14 @@ class FileContext:
             self._resolver = resolver_for(self.project, self.table, self.symbols)
         return self._resolver
 
+    def dispose(self) -> None:
+        """Drop what this file computed: facts refer back to the context (the gate, closures), so
+        without this the file's trees would wait for the cycle collector, whose full passes cost
+        time proportional to everything the worker holds."""
+        self._facts.clear()
+        self._module = self._positions = self._resolver = None
+        self._pending = []
+
     def fact(self, name: str, compute: Callable[["FileContext"], Any]) -> Any:
         """A fact computed once per file, shared by every rule that asks for it."""
         if name not in self._facts:

@@ -15,6 +15,7 @@ followed into that module's file, read from disk and parsed with :mod:`ast` (nev
 from __future__ import annotations
 
 import ast
+import gc
 import os
 from dataclasses import dataclass, field
 from typing import Callable
@@ -358,8 +359,14 @@ def _import_bindings(stmt: ast.AST, module: str, is_package: bool, bind, star: l
 class ProjectModules:
     """Finds and reads other modules of the analysed project lazily, from disk, with :mod:`ast`."""
 
-    def __init__(self, roots: list[str] | None = None, boundary: list[str] | None = None):
+    def __init__(self, roots: list[str] | None = None, boundary: list[str] | None = None,
+                 bindings_only: frozenset[str] | set[str] = frozenset()):
         self.roots = [os.path.abspath(r) for r in (roots or [])]
+        #: top-level packages whose modules are read only for what they bind (their imports and
+        #: re-exports; never their functions, classes or bodies): their symbols are kept without
+        #: any tree, so they are small and survive :meth:`trim`
+        self.bindings_only = frozenset(bindings_only)
+        self._durable: dict[str, ModuleSymbols] = {}
         #: the project's folders (contract §9): no module outside them is ever read, whatever the
         #: import roots (which may lie above them: the folder above an analysed package)
         self.boundary = [os.path.abspath(b) for b in boundary] if boundary is not None else list(self.roots)
@@ -379,10 +386,16 @@ class ProjectModules:
         cache keyed by a node's identity outlives its node."""
         if len(self._cache) <= self.MAX_MODULES:
             return
+        durable = self._durable
+        if sum(1 for m in self._cache if m not in durable) <= self.MAX_MODULES:
+            return  # modules read for their bindings only are small and kept
         self._cache.clear()
         self._parsed.clear()
         for name in [n for n in vars(self) if n.startswith("_txlint_")]:
             delattr(self, name)
+        # what was dropped holds cycles (resolvers and their per-function environments): collect
+        # them now, while little is alive, rather than in the collector's next full pass
+        gc.collect()
 
     def parsed(self, path: str, data: bytes) -> tuple[ast.Module, ModuleSymbols] | None:
         """The tree and symbols of ``path`` when it was read as a dependency with these bytes."""
@@ -433,11 +446,19 @@ class ProjectModules:
             if cached is not None and cached.path:
                 self.touched.add(cached.path)
             return cached
+        durable = self._durable.get(module)
+        if durable is not None:
+            self._cache[module] = durable
+            self.touched.add(durable.path)
+            return durable
         self._cache[module] = None  # guards against import cycles
         path = self.find_file(module)
         if path is None:
             return None
         syms = self.load(path, module)
+        if syms is not None and module.partition(".")[0] in self.bindings_only:
+            syms = self._durable[module] = ModuleSymbols(syms.module, syms.path, syms.is_package,
+                                                         dict(syms.bindings), star=list(syms.star))
         self._cache[module] = syms
         self.touched.add(path)
         return syms
