@@ -23,6 +23,7 @@ and class-body clients are TXL404's own module, not this one).
 from __future__ import annotations
 
 import ast
+import collections
 import re
 from dataclasses import dataclass, field
 
@@ -1223,6 +1224,26 @@ def analyse_ambient(ctx, view, fn, members=None) -> list[Finding]:
     return out
 
 
+_STMT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _scopes(tree: ast.AST) -> list[ast.AST]:
+    """The functions and classes of a module in :func:`ast.walk`'s order (breadth first), found
+    by walking statements only: a ``def`` or ``class`` is always a statement."""
+    out = []
+    queue = collections.deque([tree])
+    pop, extend = queue.popleft, queue.extend
+    while queue:
+        node = pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.append(node)
+        for name in _STMT_FIELDS:
+            value = getattr(node, name, None)
+            if value:
+                extend(value)
+    return out
+
+
 def wait_loop_findings(ctx) -> list[Finding]:
     """Every acquisition held across an unbounded waiting loop in this file (memoised)."""
     def compute(c) -> list[Finding]:
@@ -1232,12 +1253,13 @@ def wait_loop_findings(ctx) -> list[Finding]:
         tree = view.tree
         out: list[Finding] = []
         classes: dict[int, _Members] = {}
-        for node in ast.walk(tree):
+        scopes = _scopes(tree)
+        for node in scopes:
             if isinstance(node, ast.ClassDef):
                 classes[id(node)] = members = _Members.of(c, view, node)
                 for m in members.methods.values():
                     classes[id(m)] = members
-        for node in ast.walk(tree):
+        for node in scopes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 out.extend(analyse_function(view, node))
                 out.extend(analyse_ambient(c, view, node, classes.get(id(node))))
