@@ -68,3 +68,19 @@ def test_library_modules_are_read_for_their_bindings_and_kept(tmp_path, monkeypa
     assert project.symbols("vendored.engine") is syms
     assert project.symbols("app") is not None
     assert loads == ["engine.py", "app.py", "app.py"], "the library module survives the trim, the project's does not"
+
+
+def test_an_analysed_library_module_is_seen_as_bindings_only_by_the_next_files(tmp_path):
+    project = N.ProjectModules([str(tmp_path)], bindings_only={"vendored"})
+    lib = tmp_path / "vendored"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("")
+    (lib / "base.py").write_text("class Base:\n    def cursor(self):\n        return object()\n")
+    import ast
+
+    tree = ast.parse((lib / "base.py").read_text())
+    full = N.symbols_from_ast(tree, "vendored.base", False, str(lib / "base.py"))
+    assert "Base" in full.classes
+    project.remember(full)  # the worker analysed vendored/base.py first
+    seen = project.symbols("vendored.base")
+    assert seen is not full and not seen.classes and seen.bindings == full.bindings

@@ -24,6 +24,29 @@ _PREFILTER = re.compile(
     rb"|\A(?=[\s\S]*?(?:sleep\(|\.wait\(|listen\(|brpop|blpop))[\s\S]*?\bwhile\b"
 )
 
+#: the literal alternatives of _PREFILTER, looked for with ``bytes.find`` (memchr-fast) first
+_PREFILTER_WORDS = (b"connect", b"session", b"Session", b"cursor", b"begin", b"BEGIN", b"engine", b"redis",
+                    b"Redis", b"transaction", b"acquire", b"getconn", b"autocommit", b"celery", b"task",
+                    b"Database", b"pool", b"START", b"sqlalchemy")
+_PREFILTER_REST = re.compile(_PREFILTER.pattern.split(b"|sqlalchemy|", 1)[1])
+
+
+class _Prefilter:
+    """``_PREFILTER.search`` with the same answer, faster: a regex of many alternatives tries
+    each of them at every position of the file; most files contain one of the words."""
+
+    pattern = _PREFILTER
+
+    @staticmethod
+    def search(data: bytes):
+        for word in _PREFILTER_WORDS:
+            if word in data:
+                return True
+        return _PREFILTER_REST.search(data)
+
+
+PREFILTER = _Prefilter()
+
 _TABLES: dict[tuple, ResourceTable] = {}
 _PROJECTS: dict[str, ProjectModules] = {}
 
@@ -116,7 +139,7 @@ def _analyze_python(path: str, display: str, options: Options, text: str | None,
     # one CPython parse per file: the validity check, the symbols and the gate share it
     tree = reused[0] if reused is not None else load_python(path, display, text).tree
     result = FileResult(display)
-    if not _PREFILTER.search(text.encode("utf-8", "surrogatepass")):
+    if not PREFILTER.search(data if data is not None else text.encode("utf-8", "surrogatepass")):
         return result
     ctx = FileContext(path, display, text, tree, options, table_for(options), project)
     if reused is not None:

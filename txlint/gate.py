@@ -162,7 +162,7 @@ def _may_hand_out(ctx, kr: K.KindResolver, ref: str) -> bool:
     of a project class (``mod.C().f``, ``self.f``), in a module whose source mentions databases at
     all (the byte scan every analysed file passes first).  A call of anything else (an operator
     method of a column, a method of a call's result) is not followed, and no module is read for it."""
-    from txlint.analysis import _PREFILTER
+    from txlint.analysis import PREFILTER
 
     project = ctx.project
     tokens = K.split_ref(ref)
@@ -179,7 +179,7 @@ def _may_hand_out(ctx, kr: K.KindResolver, ref: str) -> bool:
         if not (len(rest) == 1 or (len(rest) == 2 and rest[1] not in ("()", "[]"))
                 or (len(rest) == 3 and rest[1] == "()" and rest[2] not in ("()", "[]"))):
             return False
-        return here or project.mentions(path, _PREFILTER)
+        return here or project.mentions(path, PREFILTER)
     return False
 
 

@@ -456,9 +456,8 @@ class ProjectModules:
         if path is None:
             return None
         syms = self.load(path, module)
-        if syms is not None and module.partition(".")[0] in self.bindings_only:
-            syms = self._durable[module] = ModuleSymbols(syms.module, syms.path, syms.is_package,
-                                                         dict(syms.bindings), star=list(syms.star))
+        if syms is not None:
+            syms = self._kept(module, syms)
         self._cache[module] = syms
         self.touched.add(path)
         return syms
@@ -481,8 +480,21 @@ class ProjectModules:
         return syms
 
     def remember(self, syms: ModuleSymbols) -> None:
+        """The symbols of an analysed module, for the files after it that import it (what they
+        see must not depend on whether this module was analysed before them or read for them)."""
         if syms.module:
-            self._cache[syms.module] = syms
+            self._cache[syms.module] = self._kept(syms.module, syms)
+
+    def _kept(self, module: str, syms: ModuleSymbols) -> ModuleSymbols:
+        """``syms`` as other modules see it: a module of a ``bindings_only`` package, only its
+        bindings (kept across trims)."""
+        if module.partition(".")[0] not in self.bindings_only:
+            return syms
+        kept = self._durable.get(module)
+        if kept is None:
+            kept = self._durable[module] = ModuleSymbols(syms.module, syms.path, syms.is_package,
+                                                         dict(syms.bindings), star=list(syms.star))
+        return kept
 
 
 def dotted_name(node: cst.CSTNode) -> str | None:
