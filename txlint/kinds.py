@@ -145,6 +145,18 @@ class KindStore:
         self.classes: dict[tuple[str, str], Optional["ClassInfo"]] = {}
         self.returns: dict[tuple, object] = {}
 
+    def dismantle(self) -> None:
+        """Break the cycles between resolvers, their function environments and class facts (each
+        points back at its resolver), so that dropping the store frees them at once."""
+        for kr in self.resolvers.values():
+            kr.__dict__.clear()
+        for info in self.classes.values():
+            if info is not None:
+                info.__dict__.clear()
+        self.resolvers.clear()
+        self.classes.clear()
+        self.returns.clear()
+
 
 def store_for(project: ProjectModules, table: R.ResourceTable) -> KindStore:
     stores = getattr(project, "_txlint_kinds", None)

@@ -392,9 +392,16 @@ class ProjectModules:
         self._cache.clear()
         self._parsed.clear()
         for name in [n for n in vars(self) if n.startswith("_txlint_")]:
+            store = getattr(self, name)
             delattr(self, name)
-        # what was dropped holds cycles (resolvers and their per-function environments): collect
-        # them now, while little is alive, rather than in the collector's next full pass
+            for value in store.values() if isinstance(store, dict) else ():
+                dismantle = getattr(value, "dismantle", None)
+                if dismantle is not None:
+                    dismantle()
+            if isinstance(store, dict):
+                store.clear()
+        # what may still hold cycles is collected now, while little is alive, rather than in the
+        # collector's next full pass over everything
         gc.collect()
 
     def parsed(self, path: str, data: bytes) -> tuple[ast.Module, ModuleSymbols] | None:
