@@ -378,7 +378,9 @@ class ProjectModules:
         self.touched: set[str] = set()
 
     #: modules kept per worker before every cache built on them is dropped (bounded memory)
-    MAX_MODULES = 600
+    MAX_MODULES = 300
+    #: trees of modules read as dependencies kept for the worker's own analysis of them later
+    MAX_PARSED = 200
 
     def trim(self) -> None:
         """Between two files: when many modules are held, drop them and every fact computed from
@@ -386,9 +388,6 @@ class ProjectModules:
         cache keyed by a node's identity outlives its node."""
         if len(self._cache) <= self.MAX_MODULES:
             return
-        durable = self._durable
-        if sum(1 for m in self._cache if m not in durable) <= self.MAX_MODULES:
-            return  # modules read for their bindings only are small and kept
         self._cache.clear()
         self._parsed.clear()
         for name in [n for n in vars(self) if n.startswith("_txlint_")]:
@@ -483,7 +482,10 @@ class ProjectModules:
         else:
             is_package = os.path.basename(path) == "__init__.py"
         syms = symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
-        self._parsed[os.path.abspath(path)] = (hash(data), tree, syms)
+        parsed = self._parsed
+        parsed[os.path.abspath(path)] = (hash(data), tree, syms)
+        if len(parsed) > self.MAX_PARSED:
+            del parsed[next(iter(parsed))]  # the oldest: bounded memory
         return syms
 
     def remember(self, syms: ModuleSymbols) -> None:

@@ -133,6 +133,13 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
     stats = RunStats(files=len(targets))
     start = time.perf_counter()
     results: list[FileResult | None] = [None] * len(targets)
+    if jobs <= 0:
+        jobs = 1
+    # workers are started before the files are read: a forked worker would otherwise carry the
+    # bytes of every file in its memory (the bench corpus: about 40 MB each)
+    ctx = _mp_context()
+    pool = [_Worker(ctx, options) for _ in range(min(jobs, len(targets)))] \
+        if len(targets) > 1 and stdin_text is None and ctx.get_start_method() == "fork" else []
     todo: list[tuple[int, Target, bytes | None, str | None]] = []
     for i, target in enumerate(targets):
         if target.path == "-" or stdin_text is not None and target.path == "-":
@@ -167,15 +174,18 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
             progress(result)
 
     small = len(todo) == 1 and (todo[0][2] is None or len(todo[0][2]) <= IN_PROCESS_BYTES)
-    if jobs <= 0:
-        jobs = 1
     if small or not todo:
+        for w in pool:
+            w.stop()
         tune_gc()
         for i, target, data, key in todo:
             result, deps = _analyze_target(target, options, data)
             store(i, key, result, deps)
     else:
-        _run_workers(todo, options, min(jobs, len(todo)), store, stats)
+        extra = pool[min(jobs, len(todo)):]
+        for w in extra:
+            w.stop()
+        _run_workers(todo, options, min(jobs, len(todo)), store, stats, pool[:min(jobs, len(todo))])
     stats.seconds = time.perf_counter() - start
     for r in results:
         if r is not None and r.notes:
@@ -183,11 +193,11 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
     return [r for r in results if r is not None], stats
 
 
-def _run_workers(todo, options: Options, jobs: int, store, stats: RunStats) -> None:
+def _run_workers(todo, options: Options, jobs: int, store, stats: RunStats, started=()) -> None:
     ctx = _mp_context()
     queue = list(reversed(todo))  # pop() from the end keeps the sorted order
     meta = {i: (target, key) for i, target, _, key in todo}
-    workers = [_Worker(ctx, options) for _ in range(jobs)]
+    workers = list(started) + [_Worker(ctx, options) for _ in range(jobs - len(started))]
     try:
         def feed(worker: _Worker) -> None:
             if queue:
