@@ -747,7 +747,7 @@ class FunctionFlow(Walker):
         if txk is not None:
             ends |= frozenset(txk.tx_end) | frozenset(txk.closers)
         via = keys[0] if keys else None
-        if via is None and self.class_name and _rooted_at_self(call.func):
+        if via is None and self.class_name and base_name(call.func) == "self":
             via = "self.<temp>"  # self.cursor().execute("BEGIN"): begun on what the object owns
         rec = self.rec_for(call, kind, "tx", owner=owner, end_methods=ends, via=via)
         self._open(s, rec.rid, ((call, "tx", ""),))
@@ -1445,19 +1445,6 @@ class FunctionFlow(Walker):
                     code = "TXL101" if is_normal else "TXL102"
                 findings.append(Finding(code, rec.node, rec, tr, is_normal))
         return findings
-
-
-def _rooted_at_self(node: cst.BaseExpression) -> bool:
-    """``self.cursor().execute``, ``self.connection.cursor().execute``: a chain that starts at ``self``."""
-    while True:
-        if isinstance(node, cst.Attribute):
-            node = node.value
-        elif isinstance(node, cst.Call):
-            node = node.func
-        elif isinstance(node, cst.Subscript):
-            node = node.value
-        else:
-            return isinstance(node, cst.Name) and node.value == "self"
 
 
 def functions_of(module: cst.Module) -> Iterator[tuple[cst.FunctionDef, Optional[cst.ClassDef]]]:

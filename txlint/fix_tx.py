@@ -30,7 +30,7 @@ from txlint.lazylib import libcst as cst
 
 from txlint import resources as R
 from txlint.context import Fix
-from txlint.fix_with import _enclosing, _find_block, _name_refs, _walk
+from txlint.fix_with import _enclosing, _find_block, _name_refs, _walk, binding_targets
 
 def _SCOPES_() -> tuple:
     return (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -142,22 +142,7 @@ def _binds(stmts: list, root: str, dotted: str) -> bool:
 
     for stmt in stmts:
         for n in _walk(stmt):
-            targets: list = []
-            if isinstance(n, cst.AssignTarget):
-                targets = [n.target]
-            elif isinstance(n, (cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-                targets = [n.target]
-            elif isinstance(n, cst.AsName):
-                targets = [n.name]
-            elif isinstance(n, cst.Del):
-                targets = [n.target]
-            elif isinstance(n, (cst.Global, cst.Nonlocal)):
-                targets = [item.name for item in n.names]
-            elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
-                targets = [n.name]
-            elif isinstance(n, cst.ImportAlias):
-                targets = [n.asname.name if n.asname else n.name]
-            if any(hits(t) for t in targets):
+            if any(hits(t) for t in binding_targets(n)):
                 return True
     return False
 

@@ -152,23 +152,30 @@ def _target_names(t: cst.CSTNode) -> Iterator[str]:
         yield from _target_names(t.value)
 
 
+def binding_targets(n: cst.CSTNode) -> list:
+    """The targets node ``n`` binds: assignments, loop and ``with`` targets, ``del``,
+    ``global``/``nonlocal``, ``def``/``class`` names and import aliases."""
+    if isinstance(n, cst.AssignTarget):
+        return [n.target]
+    if isinstance(n, (cst.For, cst.CompFor, cst.NamedExpr, cst.AugAssign, cst.AnnAssign)):
+        return [n.target]
+    if isinstance(n, cst.AsName):
+        return [n.name]
+    if isinstance(n, cst.Del):
+        return [n.target]
+    if isinstance(n, (cst.Global, cst.Nonlocal)):
+        return [item.name for item in n.names]
+    if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+        return [n.name]
+    if isinstance(n, cst.ImportAlias):
+        return [n.asname.name if n.asname else n.name]
+    return []
+
+
 def _rebinds(stmts: Sequence[cst.CSTNode], var: str) -> bool:
     for stmt in stmts:
         for n in _walk(stmt):
-            targets: list = []
-            if isinstance(n, cst.AssignTarget):
-                targets = [n.target]
-            elif isinstance(n, (cst.For, cst.CompFor, cst.NamedExpr, cst.AugAssign, cst.AnnAssign)):
-                targets = [n.target]
-            elif isinstance(n, cst.AsName):
-                targets = [n.name]
-            elif isinstance(n, cst.Del):
-                targets = [n.target]
-            elif isinstance(n, (cst.Global, cst.Nonlocal)):
-                targets = [item.name for item in n.names]
-            elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
-                targets = [n.name]
-            if any(name == var for t in targets for name in _target_names(t)):
+            if any(name == var for t in binding_targets(n) for name in _target_names(t)):
                 return True
     return False
 
