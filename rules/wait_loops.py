@@ -1279,33 +1279,25 @@ def wait_loop_findings(ctx) -> list[Finding]:
     return ctx.fact("wait_loops.findings", compute)
 
 
-def _pos(node) -> tuple[int, int]:
-    return ast_where(node)
-
-
-def _end(node) -> tuple[int, int]:
-    return ast_where(node, end=True)
-
-
 def _trace(f: Finding) -> list:
     loop_line = f.loop.lineno
     wait_line = f.wait.lineno
     if f.acq.ambient:
         what = "Django opens its connection here and keeps it" if f.acq.ambient == "django" else \
             "the scoped session starts a transaction here and keeps its connection"
-        return [(_pos(f.acq.call), what),
-                (_pos(f.loop), f"unbounded loop at line {loop_line}"),
-                (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
-                (_pos(f.use), f"used inside the loop at line {f.use.lineno}")]
+        return [(ast_where(f.acq.call), what),
+                (ast_where(f.loop), f"unbounded loop at line {loop_line}"),
+                (ast_where(f.wait), f"waits at line {wait_line} while still holding it"),
+                (ast_where(f.use), f"used inside the loop at line {f.use.lineno}")]
     if f.acq.owner is not None:
-        return [(_pos(f.acq.call), f"acquired here and stored on {f.acq.name} by {f.acq.owner.name}()"),
-                (_pos(f.loop), f"unbounded loop at line {loop_line} uses {f.acq.name}"),
-                (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
-                (_pos(f.use), f"used inside the loop at line {f.use.lineno}")]
-    return [(_pos(f.acq.call), "acquired here, before the loop"),
-            (_pos(f.loop), f"unbounded loop at line {loop_line}"),
-            (_pos(f.wait), f"waits at line {wait_line} while still holding it"),
-            (_pos(f.use), f"used inside the loop at line {f.use.lineno}")]
+        return [(ast_where(f.acq.call), f"acquired here and stored on {f.acq.name} by {f.acq.owner.name}()"),
+                (ast_where(f.loop), f"unbounded loop at line {loop_line} uses {f.acq.name}"),
+                (ast_where(f.wait), f"waits at line {wait_line} while still holding it"),
+                (ast_where(f.use), f"used inside the loop at line {f.use.lineno}")]
+    return [(ast_where(f.acq.call), "acquired here, before the loop"),
+            (ast_where(f.loop), f"unbounded loop at line {loop_line}"),
+            (ast_where(f.wait), f"waits at line {wait_line} while still holding it"),
+            (ast_where(f.use), f"used inside the loop at line {f.use.lineno}")]
 
 
 def _has_kwarg(call: ast.Call, name: str) -> bool:
@@ -1340,10 +1332,10 @@ def report_redis_wait_loops(ctx) -> None:
         if judged is None and _has_kwarg(call, R.REDIS_HEALTH_KEYWORD):
             continue
         label = f.acq.kind.label
-        ctx.report("TXL404", _pos(call),
+        ctx.report("TXL404", ast_where(call),
                    fit(f"{label} without health_check_interval is held across the waiting loop at line "
                        f"{f.loop.lineno}"),
-                   trace=_trace(f), fix=fix, end=_end(call))
+                   trace=_trace(f), fix=fix, end=ast_where(call, end=True))
 
 
 def _cst_call_for(ctx, call: ast.Call):
@@ -1474,7 +1466,8 @@ in the loop so that an idle connection is replaced before it is used.
             else:
                 message = (f"{label} is held across the waiting loop at line {f.loop.lineno} (used at line "
                            f"{f.use.lineno}, waits at line {f.wait.lineno})")
-            ctx.report(self.code, _pos(f.acq.call), fit(message), trace=_trace(f), end=_end(f.acq.call))
+            ctx.report(self.code, ast_where(f.acq.call), fit(message), trace=_trace(f),
+                       end=ast_where(f.acq.call, end=True))
         report_redis_wait_loops(ctx)
 
     def _report_ambient(self, ctx, f: Finding) -> None:
@@ -1484,4 +1477,4 @@ in the loop so that an idle connection is replaced before it is used.
         else:
             message = (f"scoped session keeps its transaction open across the waiting loop at line "
                        f"{f.loop.lineno} (waits at line {f.wait.lineno})")
-        ctx.report(self.code, _pos(f.acq.call), fit(message), trace=_trace(f), end=_end(f.acq.call))
+        ctx.report(self.code, ast_where(f.acq.call), fit(message), trace=_trace(f), end=ast_where(f.acq.call, end=True))

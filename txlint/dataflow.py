@@ -1503,18 +1503,15 @@ def function_pairs(ctx) -> list:
     walked in the same order; when they do not line up, no environment), and ``candidate`` says
     whether the gate (:mod:`txlint.gate`) found something there to follow (None: unknown)."""
     from txlint import gate as G
-    from txlint.gate import gate_for
 
     cst_fns = list(functions_of(ctx.module))
-    gate = gate_for(ctx)
-    if not G.ENABLED:
-        return [(fn, cls, env, None) for (fn, cls), (_, _, env) in zip(cst_fns, gate.functions())] \
-            if len(gate.functions()) == len(cst_fns) else [(fn, cls, None, None) for fn, cls in cst_fns]
+    gate = G.gate_for(ctx)
     ast_fns = gate.functions()
-    if len(ast_fns) == len(cst_fns) and all(a.name == c.name.value for (a, _, _), (c, _) in zip(ast_fns, cst_fns)):
-        chosen = gate.path_candidates()
-        return [(fn, cls, env, id(afn) in chosen) for (fn, cls), (afn, _, env) in zip(cst_fns, ast_fns)]
-    return [(fn, cls, None, None) for fn, cls in cst_fns]
+    if len(ast_fns) != len(cst_fns) or any(a.name != c.name.value for (a, _, _), (c, _) in zip(ast_fns, cst_fns)):
+        return [(fn, cls, None, None) for fn, cls in cst_fns]
+    chosen = gate.path_candidates() if G.ENABLED else None
+    return [(fn, cls, env, None if chosen is None else id(afn) in chosen)
+            for (fn, cls), (afn, _, env) in zip(cst_fns, ast_fns)]
 
 
 def analyse_file(ctx) -> list[Finding]:

@@ -127,7 +127,7 @@ def function_acquires(ctx, env: K.FunctionEnv, fn) -> bool:
     return False
 
 
-_NAMES: dict[int, frozenset[str]] = {}
+_NAMES: dict[object, frozenset[str]] = {}  # per table (and category): name sets
 
 
 def _table_names(table: R.ResourceTable) -> frozenset[str]:
@@ -162,7 +162,7 @@ def _may_hand_out(ctx, kr: K.KindResolver, ref: str) -> bool:
     of a project class (``mod.C().f``, ``self.f``), in a module whose source mentions databases at
     all (the byte scan every analysed file passes first).  A call of anything else (an operator
     method of a column, a method of a call's result) is not followed, and no module is read for it."""
-    from txlint.analysis import PREFILTER
+    from txlint.analysis import may_hold_finding
 
     project = ctx.project
     tokens = K.split_ref(ref)
@@ -179,7 +179,7 @@ def _may_hand_out(ctx, kr: K.KindResolver, ref: str) -> bool:
         if not (len(rest) == 1 or (len(rest) == 2 and rest[1] not in ("()", "[]"))
                 or (len(rest) == 3 and rest[1] == "()" and rest[2] not in ("()", "[]"))):
             return False
-        return here or project.mentions(path, PREFILTER)
+        return here or project.mentions(path, may_hold_finding)
     return False
 
 
@@ -255,24 +255,14 @@ def _all_calls(gate: FileGate) -> list[tuple[ast.Call, Optional[K.FunctionEnv]]]
     return found
 
 
-def _func_ref(gate: FileGate, call: ast.Call, env: Optional[K.FunctionEnv]) -> Optional[str]:
-    kr = gate.ctx.resolver
-    ref = env.ref(call.func) if env is not None else K.ast_ref(call.func, kr.raw_lookup)
-    if ref is None or ref.startswith("<local>"):
-        return None
-    return kr.canonical(ref)
-
-
-def _factory_category(gate: FileGate, call, env) -> Optional[str]:
-    table = gate.ctx.table
-    ref = _func_ref(gate, call, env)
-    kind = table.kind(table.factories.get(ref)) if ref else None
-    return kind.category if kind is not None else None
-
-
 def _factory_names(table: R.ResourceTable, category: str) -> frozenset[str]:
-    return frozenset(q.rsplit(".", 1)[-1] for q, k in table.factories.items()
-                     if table.kind(k) is not None and table.kind(k).category == category)
+    """Last names of the table's factories of one category (``create_engine``, ``Redis``)."""
+    key = (id(table), category)
+    found = _NAMES.get(key)
+    if found is None:
+        found = _NAMES[key] = frozenset(q.rsplit(".", 1)[-1] for q, k in table.factories.items()
+                                        if table.kind(k) is not None and table.kind(k).category == category)
+    return found
 
 
 def _last_name(ref: str) -> str:
@@ -282,25 +272,29 @@ def _last_name(ref: str) -> str:
     return ref.rsplit(".", 1)[-1].split("(")[-1]
 
 
-def _calls_named(gate: FileGate, names: frozenset[str]):
-    kr = gate.ctx.resolver
+def _makes(gate: FileGate, category: str) -> bool:
+    """Whether some call of the file is a table factory of ``category``."""
+    table, kr = gate.ctx.table, gate.ctx.resolver
+    names = _factory_names(table, category)
     for call, env in _all_calls(gate):
         func = call.func
         ref = env.ref(func) if env is not None else K.ast_ref(func, kr.raw_lookup)
-        if ref and _last_name(ref) in names:
-            yield call, env
+        if not ref or ref.startswith("<local>") or _last_name(ref) not in names:
+            continue
+        kind = table.kind(table.factories.get(kr.canonical(ref)))
+        if kind is not None and kind.category == category:
+            return True
+    return False
 
 
 def engine_gate(gate: FileGate) -> bool:
     """TXL402: an engine factory is called somewhere in the file."""
-    names = _factory_names(gate.ctx.table, R.ENGINE)
-    return any(_factory_category(gate, c, e) == R.ENGINE for c, e in _calls_named(gate, names))
+    return _makes(gate, R.ENGINE)
 
 
 def redis_gate(gate: FileGate) -> bool:
     """TXL404: a Redis client or pool is made somewhere in the file."""
-    names = _factory_names(gate.ctx.table, R.REDIS)
-    return any(_factory_category(gate, c, e) == R.REDIS for c, e in _calls_named(gate, names))
+    return _makes(gate, R.REDIS)
 
 
 def import_time_gate(gate: FileGate) -> bool:

@@ -82,7 +82,6 @@ def _decorator_names(fn: FunctionNode, kr: "KindResolver") -> set[str]:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-_AST_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def statements(body: list[ast.stmt]) -> list[ast.AST]:
@@ -92,7 +91,6 @@ def statements(body: list[ast.stmt]) -> list[ast.AST]:
     append = out.append
     stack: list[ast.AST] = list(reversed(body))
     pop, extend = stack.pop, stack.extend
-    fields_of = _AST_FIELDS
     node_type = ast.AST
     while stack:
         node = pop()
@@ -100,11 +98,8 @@ def statements(body: list[ast.stmt]) -> list[ast.AST]:
         typ = type(node)
         if typ in _SCOPES:
             continue
-        fields = fields_of.get(typ)
-        if fields is None:
-            fields = fields_of[typ] = typ._fields
         kids = []
-        for name in fields:
+        for name in typ._fields:
             value = getattr(node, name, None)
             if value is None:
                 continue
@@ -216,6 +211,14 @@ class KindResolver(Resolver):
             return self
         return resolver_for(self.project, self.table, syms)
 
+    def _readable_module(self, tokens: list[str]) -> Optional[tuple[ModuleSymbols, int]]:
+        """:meth:`_split_module`, unless that module is one whose bodies are never read (a library
+        the table describes, :meth:`_opaque`)."""
+        found = self._split_module(tokens)
+        if found is None or self._opaque(found[0]):
+            return None
+        return found
+
     def _split_module(self, tokens: list[str]) -> Optional[tuple[ModuleSymbols, int]]:
         """(symbols, i): the longest leading dotted names that are a project module, and the
         index of the first token after it."""
@@ -236,12 +239,10 @@ class KindResolver(Resolver):
         if ref[:1] == R.KIND_REF:
             return None
         tokens = split_ref(ref)
-        found = self._split_module(tokens)
+        found = self._readable_module(tokens)
         if found is None:
             return None
         syms, i = found
-        if self._opaque(syms):
-            return None
         return self.resolver_of(syms)._value_step(syms, tokens[i], tokens[i + 1:])
 
     def _value_step(self, syms: ModuleSymbols, name: str, rest: list[str]) -> Optional[str]:
@@ -263,12 +264,10 @@ class KindResolver(Resolver):
         if not func_ref or func_ref[:1] == R.KIND_REF:
             return None
         tokens = split_ref(func_ref)
-        found = self._split_module(tokens)
+        found = self._readable_module(tokens)
         if found is None:
             return None
         syms, i = found
-        if self._opaque(syms):
-            return None
         name, rest = tokens[i], tokens[i + 1:]
         kr = self.resolver_of(syms)
         if not rest and name in syms.functions and syms.bindings.get(name) in (f"{syms.module}.{name}", None):
@@ -296,7 +295,7 @@ class KindResolver(Resolver):
         tokens = split_ref(ref)
         if len(tokens) < 3 or tokens[-2] != "()":
             return None
-        found = self._split_module(tokens)
+        found = self._readable_module(tokens)
         if found is None:
             return None
         syms, i = found
@@ -319,8 +318,7 @@ class KindResolver(Resolver):
         out = ref
         table = self.table
         for _ in range(self.MAX_HOPS):
-            if out in table.functions or out in table.objects or out in table.factories or out in table.types \
-                    or table.kind_of_ref(out) is not None or self._known_receiver(out):
+            if self.knows(out) or table.kind_of_ref(out) is not None or self._known_receiver(out):
                 break
             nxt = self._step(out)
             if nxt is None or nxt == out:
@@ -434,7 +432,10 @@ class ClassInfo:
                         found = canon
                         break
             if not found and depth < 8:
-                found = next((b.library_base(depth + 1) or "" for b in self.bases if b.library_base(depth + 1)), "")
+                for b in self.bases:
+                    found = b.library_base(depth + 1) or ""
+                    if found:
+                        break
             self._library_base = found
         return self._library_base or None
 

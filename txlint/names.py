@@ -367,6 +367,8 @@ class ProjectModules:
         #: any tree, so they are small and survive :meth:`trim`
         self.bindings_only = frozenset(bindings_only)
         self._durable: dict[str, ModuleSymbols] = {}
+        self._files: dict[str, str | None] = {}  # module -> its file (module_file)
+        self._mentions: dict[str, bool] = {}  # path -> whether it passed a test (mentions)
         #: the project's folders (contract §9): no module outside them is ever read, whatever the
         #: import roots (which may lie above them: the folder above an analysed package)
         self.boundary = [os.path.abspath(b) for b in boundary] if boundary is not None else list(self.roots)
@@ -391,14 +393,11 @@ class ProjectModules:
         self._cache.clear()
         self._parsed.clear()
         for name in [n for n in vars(self) if n.startswith("_txlint_")]:
-            store = getattr(self, name)
-            delattr(self, name)
-            for value in store.values() if isinstance(store, dict) else ():
-                dismantle = getattr(value, "dismantle", None)
-                if dismantle is not None:
-                    dismantle()
-            if isinstance(store, dict):
-                store.clear()
+            store = vars(self).pop(name)  # a dict of stores (kinds, summaries, ownership)
+            for value in store.values():
+                if hasattr(value, "dismantle"):
+                    value.dismantle()
+            store.clear()
         # what may still hold cycles is collected now, while little is alive, rather than in the
         # collector's next full pass over everything
         gc.collect()
@@ -417,18 +416,18 @@ class ProjectModules:
 
     def module_file(self, module: str) -> str | None:
         """``find_file``, remembered."""
-        files = self.__dict__.setdefault("_files", {})
+        files = self._files
         if module not in files:
             files[module] = self.find_file(module)
         return files[module]
 
-    def mentions(self, path: str, pattern) -> bool:
-        """Whether the bytes of ``path`` match ``pattern`` (remembered per file)."""
-        seen = self.__dict__.setdefault("_mentions", {})
+    def mentions(self, path: str, test: Callable[[bytes], bool]) -> bool:
+        """Whether the bytes of ``path`` pass ``test`` (remembered per file)."""
+        seen = self._mentions
         if path not in seen:
             try:
                 with open(path, "rb") as handle:
-                    seen[path] = pattern.search(handle.read(4_000_000)) is not None
+                    seen[path] = test(handle.read(4_000_000))
             except OSError:
                 seen[path] = False
         return seen[path]
