@@ -14,6 +14,7 @@ from typing import Optional
 
 from txlint import kinds as K
 from txlint import resources as R
+from txlint.astfields import node_fields
 
 
 #: False runs every rule on every file and the dataflow on every function (bench/ and tests
@@ -28,6 +29,7 @@ class FileGate:
         self.ctx = ctx
         self._functions: Optional[list] = None
         self._path: Optional[set[int]] = None
+        self._import_calls: Optional[list[ast.Call]] = None
 
     # ---- functions ---------------------------------------------------------------------
     def functions(self) -> list:
@@ -48,6 +50,12 @@ class FileGate:
                     out.append((fn, cls, K.function_env(kr, fn, info)))
             self._functions = out
         return self._functions
+
+    def import_time_calls(self) -> list[ast.Call]:
+        """:func:`_import_time_calls` of the file, computed once for every gate that asks."""
+        if self._import_calls is None:
+            self._import_calls = _import_time_calls(self.ctx.ast) if self.ctx.ast is not None else []
+        return self._import_calls
 
     def path_candidates(self) -> set[int]:
         """``id`` of every ast function the path rules (TXL101/102/201/202) must analyse: those
@@ -120,7 +128,7 @@ def function_acquires(ctx, env: K.FunctionEnv, fn) -> bool:
                 return True
         else:
             callee = kr.callee(canon)
-            if callee is not None and callee.how != "class":
+            if callee is not None and callee.how != "class" and K.return_shape(callee.node) & K.RETURNS_TUPLE:
                 summ = summary_of(ctx, callee)
                 if summ is not None and summ.returns_tuple:
                     return True
@@ -232,7 +240,7 @@ def _import_time_calls(tree: ast.Module) -> list[ast.Call]:
             kids = list(node.orelse)
         else:
             kids = []
-            for name in typ._fields:
+            for name in node_fields(typ):
                 value = getattr(node, name, None)
                 if type(value) is list:
                     kids.extend(v for v in value if isinstance(v, node_type))
@@ -248,7 +256,7 @@ def _all_calls(gate: FileGate) -> list[tuple[ast.Call, Optional[K.FunctionEnv]]]
     found = getattr(gate, "_calls", None)
     if found is None:
         ctx = gate.ctx
-        found = [(c, None) for c in _import_time_calls(ctx.ast)] if ctx.ast is not None else []
+        found = [(c, None) for c in gate.import_time_calls()]
         for fn, _cls, env in gate.functions():
             found.extend((n, env) for n in K.fn_nodes(fn) if type(n) is ast.Call)
         gate._calls = found
@@ -304,7 +312,7 @@ def import_time_gate(gate: FileGate) -> bool:
         return False
     kr = ctx.resolver
     names = _table_names(ctx.table)
-    for call in _import_time_calls(ctx.ast):
+    for call in gate.import_time_calls():
         ref = K.ast_ref(call, kr.raw_lookup)
         if ref is None or ref.startswith("<local>"):
             continue

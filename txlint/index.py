@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
-from txlint.names import (ModuleSymbols, ProjectModules, Resolver, import_root_for, module_name_for,
-                          symbols_from_ast)
+from txlint.astfields import node_fields
+from txlint.names import (ModuleSymbols, ProjectModules, Resolver, global_lines, import_root_for,
+                          module_name_for, symbols_from_ast)
 
 if TYPE_CHECKING:  # pragma: no cover
     from txlint.context import FileContext
@@ -341,17 +342,33 @@ def local_names(fn: ast.AST) -> set[str]:
 
 
 def walk_function(fn: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body, not entering nested functions, classes or lambdas."""
+    """Nodes of a function body, not entering nested functions, classes or lambdas (contexts and
+    operators are not nodes here, :mod:`txlint.astfields`)."""
     stack = list(reversed(getattr(fn, "body", [])))
+    pop, append = stack.pop, stack.append
+    scopes = _SCOPE_TYPES
+    node_type = ast.AST
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        typ = type(node)
+        if typ in scopes:
             # decorators and defaults run here, the body does not
             for d in getattr(node, "decorator_list", []):
-                stack.append(d)
+                append(d)
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        kids = []
+        for name in node_fields(typ):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                kids.extend(v for v in value if isinstance(v, node_type))
+            elif isinstance(value, node_type):
+                kids.append(value)
+        kids.reverse()
+        stack.extend(kids)
+
+
+_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def _walk_here(node: ast.AST) -> Iterator[ast.AST]:
@@ -952,7 +969,7 @@ def _view_of_file(ctx: "FileContext", path: str, data: bytes) -> ModuleView | No
             tree = ast.parse(data)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        syms = symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
+        syms = symbols_from_ast(tree, module, is_package, path, has_globals=global_lines(data))
         if module and ctx.project.find_file(module) == path:
             ctx.project.remember(syms)
     view = view_of_module(ctx, syms.module) if syms.module else None

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
 from txlint import resources as R
+from txlint.astfields import _TABLE, node_fields
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, _import_bindings, annotation_ref, ast_ref,
                           lazy_import_target)
 
@@ -86,12 +87,14 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 def statements(body: list[ast.stmt]) -> list[ast.AST]:
     """Every node of a function body in source order (pre-order), not entering nested functions,
-    classes or lambdas (they are included, not entered)."""
+    classes or lambdas (they are included, not entered); contexts and operators are not nodes
+    here (:mod:`txlint.astfields`)."""
     out: list[ast.AST] = []
     append = out.append
     stack: list[ast.AST] = list(reversed(body))
     pop, extend = stack.pop, stack.extend
     node_type = ast.AST
+    fields = _TABLE.get
     while stack:
         node = pop()
         append(node)
@@ -99,7 +102,7 @@ def statements(body: list[ast.stmt]) -> list[ast.AST]:
         if typ in _SCOPES:
             continue
         kids = []
-        for name in typ._fields:
+        for name in fields(typ) or node_fields(typ):
             value = getattr(node, name, None)
             if value is None:
                 continue
@@ -113,6 +116,52 @@ def statements(body: list[ast.stmt]) -> list[ast.AST]:
             kids.reverse()
             extend(kids)
     return out
+
+
+#: what :func:`return_shape` says: some ``return`` may give a new resource / a tuple of them
+RETURNS_ONE, RETURNS_TUPLE = 1, 2
+
+
+def return_shape(fn: FunctionNode) -> int:
+    """Whether ``fn`` could hand its caller a new resource, read from the shape of its ``return``s
+    alone (no name is resolved): :data:`RETURNS_ONE` when some returned value is a call, an
+    ``await`` or a local assigned from one, :data:`RETURNS_TUPLE` when one is a tuple; 0 for a
+    generator or a function that returns only constants, attributes, parameters...  A summary
+    (:mod:`txlint.summaries`) can find a new resource only where this says it may, so callers ask
+    this first and skip the summary (and the modules it reads) otherwise."""
+    shape = getattr(fn, "_txlint_shape", None)
+    if shape is not None:
+        return shape
+    from_calls: set[str] = set()
+    returned: list[ast.AST] = []
+    shape = 0
+    for node in fn_nodes(fn):
+        typ = type(node)
+        if typ is ast.Yield or typ is ast.YieldFrom:
+            returned = []
+            break
+        if typ is ast.Return:
+            if node.value is not None:
+                returned.append(node.value)
+        elif typ is ast.Assign or typ is ast.AnnAssign or typ is ast.AugAssign:
+            if type(node.value) is ast.Call or type(node.value) is ast.Await:
+                for target in (node.targets if typ is ast.Assign else [node.target]):
+                    for n in ast.walk(target):
+                        if type(n) is ast.Name:
+                            from_calls.add(n.id)
+    for value in returned:
+        elems = value.elts if type(value) is ast.Tuple else (value,)
+        if type(value) is ast.Tuple:
+            shape |= RETURNS_TUPLE
+        for e in elems:
+            typ = type(e)
+            if typ is ast.Call or typ is ast.Await or (typ is ast.Name and e.id in from_calls):
+                shape |= RETURNS_ONE
+    try:
+        fn._txlint_shape = shape
+    except AttributeError:  # pragma: no cover
+        pass
+    return shape
 
 
 def fn_nodes(fn: FunctionNode) -> list[ast.AST]:
@@ -867,7 +916,7 @@ def new_resource_kind(kr: KindResolver, func_ref: Optional[str], receiver_ref: O
             if kind is None or not kind.resource or kind.lazy or kind.category not in TRACKED_CATEGORIES:
                 return None
             return kind
-        if summaries is None:
+        if summaries is None or not return_shape(callee.node) & RETURNS_ONE:
             return None
         name = summaries(callee)
         return table.kind(name) if name else None

@@ -236,10 +236,11 @@ def module_statements(body: list[ast.stmt]):
 
 
 def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, path: str = "",
-                     has_globals: bool = True) -> ModuleSymbols:
+                     has_globals: bool | frozenset[int] = True) -> ModuleSymbols:
     """Read a module's top-level bindings (into ``try``/``if`` blocks, not ``__main__`` guards).
     ``has_globals=False`` (the source has no ``global`` statement) skips looking for globals that
-    functions assign."""
+    functions assign; the numbers of the lines that say ``global`` (:func:`global_lines`) narrow
+    that search to the functions around them."""
     syms = ModuleSymbols(module=module, path=path, is_package=is_package)
     b = syms.bindings
 
@@ -291,14 +292,16 @@ def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, pa
                 elif isinstance(value, (ast.Dict, ast.Constant, ast.JoinedStr, ast.List, ast.Tuple)):
                     syms.literals.setdefault(target.id, value)
     if has_globals:
-        _bind_function_globals(tree, syms, bind)
+        _bind_function_globals(tree, syms, bind, None if has_globals is True else has_globals)
     return syms
 
 
-def _bind_function_globals(tree: ast.Module, syms: ModuleSymbols, bind) -> None:
+def _bind_function_globals(tree: ast.Module, syms: ModuleSymbols, bind,
+                           lines: frozenset[int] | None = None) -> None:
     """Module globals that functions assign through ``global x`` (an engine or client created on
-    first use): bound to what is assigned, unless the module binds the name itself."""
-    for fn in _functions_declaring_global(tree):
+    first use): bound to what is assigned, unless the module binds the name itself.  ``lines``
+    (:func:`global_lines`) narrows the functions looked into to those that span one."""
+    for fn in _functions_declaring_global(tree, lines):
         names = {n for stmt in ast.walk(fn) if isinstance(stmt, ast.Global) for n in stmt.names}
         local_imports: dict[str, str] = {}
         for node in ast.walk(fn):
@@ -324,11 +327,33 @@ def _bind_function_globals(tree: ast.Module, syms: ModuleSymbols, bind) -> None:
                     bind(target.id, ref)
 
 
-def _functions_declaring_global(tree: ast.Module):
+def global_lines(source: str | bytes) -> frozenset[int]:
+    """Numbers of the lines that hold the word ``global`` (in a statement, a string or a comment):
+    only a function that spans one of them can declare a global (line breaks as the tokenizer
+    counts them: CRLF, CR or LF).  Empty when the source never says ``global``."""
+    if isinstance(source, str):
+        if "global" not in source:
+            return frozenset()
+        source = source.encode("utf-8", "surrogatepass")
+    lines: set[int] = set()
+    line, done = 1, 0
+    pos = source.find(b"global")
+    while pos >= 0:
+        chunk = source[done:pos]
+        line += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+        lines.add(line)
+        done = pos
+        pos = source.find(b"global", pos + 6)
+    return frozenset(lines)
+
+
+def _functions_declaring_global(tree: ast.Module, lines: frozenset[int] | None = None):
     stack = list(tree.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if lines is not None and not any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in lines):
+                continue
             if any(isinstance(n, ast.Global) for n in ast.walk(node)):
                 yield node
         elif isinstance(node, (ast.ClassDef, ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
@@ -480,7 +505,7 @@ class ProjectModules:
             module, is_package = module_name_for(path)
         else:
             is_package = os.path.basename(path) == "__init__.py"
-        syms = symbols_from_ast(tree, module, is_package, path, has_globals=b"global " in data)
+        syms = symbols_from_ast(tree, module, is_package, path, has_globals=global_lines(data))
         parsed = self._parsed
         parsed[os.path.abspath(path)] = (hash(data), tree, syms)
         if len(parsed) > self.MAX_PARSED:

@@ -572,6 +572,8 @@ class ResourceTable:
     functions: dict[str, tuple[str, str, str]] = field(default_factory=lambda: dict(FUNCTIONS))
     closers: frozenset[str] = frozenset()           # project helpers that close their first argument
     task_decorators: frozenset[str] = TASK_DECORATORS
+    #: kind_of_ref's answers: a table is not changed once in use (``extend`` makes a new one)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def extend(self, *, closers=(), task_decorators=(), factories: dict[str, str] | None = None) -> "ResourceTable":
         out = ResourceTable(dict(self.kinds), dict(self.factories), dict(self.objects), dict(self.types),
@@ -591,7 +593,16 @@ class ResourceTable:
         """Kind of the value a ref denotes (``sqlite3.connect()`` -> sqlite3 connection)."""
         if not ref:
             return None
-        ops = _split_ref(ref)
+        memo = self._memo
+        if ref in memo:
+            return memo[ref]
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        found = memo[ref] = self._kind_of_ref(ref)
+        return found
+
+    def _kind_of_ref(self, ref: str) -> Kind | None:
+        ops = _SPLIT.get(ref) or _split_ref(ref)
         # longest dotted prefix that is a known factory (when called) or object
         kind: str | None = None
         start = -1
@@ -645,11 +656,20 @@ def kind_ref(kind_name: str) -> str:
 
 
 def _split_ref(ref: str) -> list[str]:
-    """``a.b().c[]`` -> ``["a", "b", "()", "c", "[]"]``."""
-    out: list[str] = []
-    for token in re.findall(r"\(\)|\[\]|[^.()\[\]]+", ref):
-        out.append(token)
-    return out
+    """``a.b().c[]`` -> ``["a", "b", "()", "c", "[]"]`` (a new list: callers may change it)."""
+    found = _SPLIT.get(ref)
+    if found is None:
+        if len(_SPLIT) >= MEMO_LIMIT:
+            _SPLIT.clear()
+        found = _SPLIT[ref] = tuple(_REF_TOKEN.findall(ref))
+    return list(found)
+
+
+_REF_TOKEN = re.compile(r"\(\)|\[\]|[^.()\[\]]+")
+#: refs recur across every file of a run (``sqlalchemy.orm.Session()``): their tokens and kinds
+#: are remembered, up to this many entries per memo (then the memo starts again)
+MEMO_LIMIT = 100_000
+_SPLIT: dict[str, tuple[str, ...]] = {}
 
 
 DEFAULT_TABLE = ResourceTable()

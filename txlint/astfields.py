@@ -1,0 +1,35 @@
+"""Which fields of a CPython :mod:`ast` node can hold other nodes, per node type.
+
+The generic walk (``ast.iter_child_nodes``) reads every field of every node and yields the
+``Load``/``Store`` contexts and the operators as nodes of their own: about a third of what it
+visits.  No reader of txlint looks for those as nodes (they read ``node.ctx`` and ``node.op``), and
+fields that hold only names or constants (``Name.id``, ``Attribute.attr``, ``Constant.value``)
+never hold a node.  The walks of the gate, the summaries and the worker index read this table
+instead, which keeps their order (source order, pre-order) and drops only what no one reads.
+"""
+
+from __future__ import annotations
+
+import ast
+
+#: fields that never hold a node a reader wants (contexts, operators) or hold only strings/numbers
+_NOT_NODES = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level",
+                        "kind", "type_comment", "conversion", "is_async", "lineno", "tag"})
+#: fields of that list that do hold nodes in some node types
+_NODES_IN = {ast.Constant: (), ast.Global: (), ast.Nonlocal: ()}
+if hasattr(ast, "TypeAlias"):  # Python 3.12: ``type X = ...`` binds a Name node
+    _NODES_IN[ast.TypeAlias] = tuple(ast.TypeAlias._fields)
+
+_TABLE: dict[type, tuple[str, ...]] = {}
+
+
+def node_fields(typ: type) -> tuple[str, ...]:
+    """The fields of ``typ`` that may hold a node or a list of nodes, in the order of ``_fields``."""
+    found = _TABLE.get(typ)
+    if found is None:
+        if typ in _NODES_IN:
+            found = _NODES_IN[typ]
+        else:
+            found = tuple(f for f in typ._fields if f not in _NOT_NODES)
+        _TABLE[typ] = found
+    return found
