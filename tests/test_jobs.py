@@ -47,3 +47,32 @@ def test_warm_cache_gives_the_same_report_as_a_cold_run(project):
     assert cold.out == first.out == warm.out
     python_files = len(list((project.root / "src").rglob("*.py")))
     assert f" {python_files} from cache" in warm.err, warm.err  # config files (TXL501) are not cached
+
+
+def test_each_worker_takes_a_run_of_neighbouring_files_then_helps_from_the_end():
+    from txlint.runner import _next_item, _segments
+
+    todo = list(range(10))
+    segments = _segments(todo, 3)
+    assert [list(s) for s in segments] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    # worker 2 runs fast: its own run in order, then the last file of the longest run left
+    taken = [_next_item(segments, 2) for _ in range(4)]
+    assert taken == [7, 8, 9, 3]
+    assert _next_item(segments, 0) == 0 and _next_item(segments, 1) == 4
+    rest = []
+    while True:
+        item = _next_item(segments, 1)
+        if item is None:
+            break
+        rest.append(item)
+    assert sorted(rest + taken + [0, 4]) == todo  # every file exactly once
+    assert _next_item(segments, 0) is None
+
+
+def test_more_workers_than_files_leaves_some_runs_empty():
+    from txlint.runner import _next_item, _segments
+
+    segments = _segments(["a", "b"], 4)
+    assert [len(s) for s in segments] == [1, 1, 0, 0]
+    assert _next_item(segments, 3) == "a" and _next_item(segments, 2) == "b"
+    assert _next_item(segments, 0) is None

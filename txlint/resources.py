@@ -668,7 +668,7 @@ def _split_ref(ref: str) -> list[str]:
 _REF_TOKEN = re.compile(r"\(\)|\[\]|[^.()\[\]]+")
 #: refs recur across every file of a run (``sqlalchemy.orm.Session()``): their tokens and kinds
 #: are remembered, up to this many entries per memo (then the memo starts again)
-MEMO_LIMIT = 100_000
+MEMO_LIMIT = 8192
 _SPLIT: dict[str, tuple[str, ...]] = {}
 
 
