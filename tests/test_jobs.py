@@ -76,3 +76,41 @@ def test_more_workers_than_files_leaves_some_runs_empty():
     assert [len(s) for s in segments] == [1, 1, 0, 0]
     assert _next_item(segments, 3) == "a" and _next_item(segments, 2) == "b"
     assert _next_item(segments, 0) is None
+
+
+def test_a_module_name_means_the_package_beside_the_importing_file_whatever_was_analysed_before(tmp_path):
+    """Two services of one repository each have an ``app`` package (import roots svc_a/ and
+    svc_b/).  What ``app.db`` is in svc_a/run.py must not depend on whether this worker analysed a
+    file of svc_b first (it once did: the first import root seen won, and --jobs 2 lost a leak)."""
+    from txlint.analysis import _PROJECTS, analyze
+    from txlint.context import Options
+    from txlint.registry import all_codes
+
+    files = {
+        "pyproject.toml": "[tool.txlint]\n",
+        "svc_a/app/__init__.py": "",
+        "svc_a/app/db.py": "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n",
+        "svc_a/run.py": "from app import db\n\n\ndef count():\n    s = db.SessionLocal()\n    return s.scalar(1)\n",
+        "svc_b/app/__init__.py": "",
+        "svc_b/app/db.py": "SessionLocal = None\n",
+        "svc_b/main.py": "from app import db\n\n\ndef get():\n    return db.SessionLocal\n",
+    }
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    options = Options(enabled=frozenset(all_codes()), project_root=str(tmp_path))
+
+    def codes(order):
+        _PROJECTS.clear()
+        found = {}
+        for rel in order:
+            result = analyze(str(tmp_path / rel), rel, options)
+            found[rel] = sorted(d.code for d in result.diagnostics)
+        _PROJECTS.clear()
+        return found["svc_a/run.py"]
+
+    alone = codes(["svc_a/run.py"])
+    assert "TXL201" in alone, alone
+    assert codes(["svc_b/main.py", "svc_b/app/db.py", "svc_a/run.py"]) == alone
+    assert codes(["svc_a/app/db.py", "svc_b/main.py", "svc_a/run.py"]) == alone

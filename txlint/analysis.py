@@ -7,7 +7,7 @@ import re
 
 from txlint.context import CstParseError, FileContext, Options
 from txlint.diagnostics import Diagnostic, FileResult
-from txlint.names import ProjectModules, import_root_for, project_edge_for
+from txlint.names import ProjectModules, project_edge_for
 from txlint.registry import PYTHON, load_rules, rule_name, all_codes
 from txlint.resources import DEFAULT_TABLE, LIBRARY_ROOTS, ResourceTable
 from txlint.source import SourceError, decode, load_python, read_bytes
@@ -63,7 +63,7 @@ def project_for(path: str, options: Options) -> ProjectModules:
     if project is None:
         project = _PROJECTS[root] = ProjectModules([root, os.path.join(root, "src")], boundary=[root],
                                                    bindings_only=LIBRARY_ROOTS)
-    project.add_root(import_root_for(path))
+    project.enter(path)
     return project
 
 

@@ -391,12 +391,20 @@ class ProjectModules:
         #: re-exports; never their functions, classes or bodies): their symbols are kept without
         #: any tree, so they are small and survive :meth:`trim`
         self.bindings_only = frozenset(bindings_only)
-        self._durable: dict[str, ModuleSymbols] = {}
-        self._files: dict[str, str | None] = {}  # module -> its file (module_file)
+        self._durable: dict[str, ModuleSymbols] = {}  # path -> bindings-only symbols
+        #: (import root of the analysed file, module) -> its file (module_file)
+        self._files: dict[tuple[str | None, str], str | None] = {}
+        #: the import root of the file being analysed (:meth:`enter`): searched first, then the
+        #: import roots above it, then ``roots``
+        self.current: str | None = None
+        self._search: list[str] = list(self.roots)
+        self._import_roots: dict[str, str] = {}  # folder -> its import root
         self._mentions: dict[str, bool] = {}  # path -> whether it passed a test (mentions)
         #: the project's folders (contract §9): no module outside them is ever read, whatever the
         #: import roots (which may lie above them: the folder above an analysed package)
         self.boundary = [os.path.abspath(b) for b in boundary] if boundary is not None else list(self.roots)
+        #: path -> symbols (None while being read: import cycles); keyed by file, not by module
+        #: name, since two import roots may each hold an ``app`` package
         self._cache: dict[str, ModuleSymbols | None] = {}
         #: path -> (hash of its bytes, ast tree, symbols) of modules read as dependencies, so that
         #: a worker that later analyses one of them does not parse it again
@@ -405,7 +413,7 @@ class ProjectModules:
         self.touched: set[str] = set()
 
     #: modules kept per worker before every cache built on them is dropped (bounded memory)
-    MAX_MODULES = 300
+    MAX_MODULES = 200
     #: trees of modules read as dependencies kept for the worker's own analysis of them later
     MAX_PARSED = 200
 
@@ -434,17 +442,36 @@ class ProjectModules:
             return None
         return found[1], found[2]
 
-    def add_root(self, root: str) -> None:
-        root = os.path.abspath(root)
-        if root not in self.roots:
-            self.roots.append(root)
+    def enter(self, path: str) -> None:
+        """Resolve imports as the file ``path`` sees them: from its own import root first, then
+        from the import roots (folders that are not packages) above it inside the project, then
+        from ``roots``.  What a module name means depends only on the importing file, never on
+        which files this process analysed before (output identical for any ``--jobs``)."""
+        folder = os.path.dirname(os.path.abspath(path))
+        root = self._import_roots.get(folder)
+        if root is None:
+            root = self._import_roots[folder] = import_root_for(path)
+        if root == self.current:
+            return
+        self.current = root
+        search = [root]
+        probe = root
+        while self.inside(probe):
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+            if self.inside(probe) and not os.path.isfile(os.path.join(probe, "__init__.py")):
+                search.append(probe)
+        self._search = search + [r for r in self.roots if r not in search]
 
     def module_file(self, module: str) -> str | None:
         """``find_file``, remembered."""
         files = self._files
-        if module not in files:
-            files[module] = self.find_file(module)
-        return files[module]
+        key = (self.current, module)
+        if key not in files:
+            files[key] = self.find_file(module)
+        return files[key]
 
     def mentions(self, path: str, test: Callable[[bytes], bool]) -> bool:
         """Whether the bytes of ``path`` pass ``test`` (remembered per file)."""
@@ -459,7 +486,7 @@ class ProjectModules:
 
     def find_file(self, module: str) -> str | None:
         rel = module.replace(".", os.sep)
-        for root in self.roots:
+        for root in self._search:
             for candidate in (os.path.join(root, rel + ".py"), os.path.join(root, rel, "__init__.py")):
                 if os.path.isfile(candidate) and self.inside(candidate):
                     return candidate
@@ -471,24 +498,26 @@ class ProjectModules:
         return any(path == b or path.startswith(b.rstrip(os.sep) + os.sep) for b in self.boundary)
 
     def symbols(self, module: str) -> ModuleSymbols | None:
-        if module in self._cache:
-            cached = self._cache[module]
+        path = self.module_file(module)
+        if path is None:
+            return None
+        key = os.path.abspath(path)
+        cache = self._cache
+        if key in cache:
+            cached = cache[key]
             if cached is not None and cached.path:
                 self.touched.add(cached.path)
             return cached
-        durable = self._durable.get(module)
+        durable = self._durable.get(key)
         if durable is not None:
-            self._cache[module] = durable
+            cache[key] = durable
             self.touched.add(durable.path)
             return durable
-        self._cache[module] = None  # guards against import cycles
-        path = self.find_file(module)
-        if path is None:
-            return None
+        cache[key] = None  # guards against import cycles
         syms = self.load(path, module)
         if syms is not None:
             syms = self._kept(module, syms)
-        self._cache[module] = syms
+        cache[key] = syms
         self.touched.add(path)
         return syms
 
@@ -516,16 +545,17 @@ class ProjectModules:
         """The symbols of an analysed module, for the files after it that import it (what they
         see must not depend on whether this module was analysed before them or read for them)."""
         if syms.module:
-            self._cache[syms.module] = self._kept(syms.module, syms)
+            self._cache[os.path.abspath(syms.path)] = self._kept(syms.module, syms)
 
     def _kept(self, module: str, syms: ModuleSymbols) -> ModuleSymbols:
         """``syms`` as other modules see it: a module of a ``bindings_only`` package, only its
         bindings (kept across trims)."""
         if module.partition(".")[0] not in self.bindings_only:
             return syms
-        kept = self._durable.get(module)
+        key = os.path.abspath(syms.path)
+        kept = self._durable.get(key)
         if kept is None:
-            kept = self._durable[module] = ModuleSymbols(syms.module, syms.path, syms.is_package,
+            kept = self._durable[key] = ModuleSymbols(syms.module, syms.path, syms.is_package,
                                                          dict(syms.bindings), star=list(syms.star))
         return kept
 
