@@ -119,6 +119,7 @@ class FileContext:
         self._symbols: ModuleSymbols | None = None
         self._resolver: Resolver | None = None
         self._positions: Any = None
+        self._units: Any = None  # txlint.positions.UnitPositions, made on the first report
         self._facts: dict[str, Any] = {}
         self._pending: list[_Pending] = []
         self.notes: list[str] = []
@@ -182,7 +183,7 @@ class FileContext:
         without this the file's trees would wait for the cycle collector, whose full passes cost
         time proportional to everything the worker holds."""
         self._facts.clear()
-        self._module = self._positions = self._resolver = None
+        self._module = self._positions = self._resolver = self._units = None
         self._pending = []
 
     def fact(self, name: str, compute: Callable[["FileContext"], Any]) -> Any:
@@ -218,12 +219,29 @@ class FileContext:
                 if not text.isascii():
                     col = len(text.encode("utf-8")[:col - 1].decode("utf-8", "replace")) + 1
             return line, col, line, col
-        if self._positions is None:
-            self._positions = self._compute_positions()
-        rng = self._positions.get(where)
+        rng = None
+        if self._positions is None and not self.reduced and self.ast is not None:
+            rng = self._unit_position(where)
+        if rng is None:
+            if self._positions is None:
+                self._positions = self._compute_positions()
+            rng = self._positions.get(where)
         if rng is None:  # positions could not be computed (pathologically deep file)
             return 1, 1, 1, 1
         return rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1
+
+    def _unit_position(self, node):
+        """Position of ``node`` from the code of the statement that holds it (txlint.positions);
+        None when that cannot place it (the whole module is positioned then)."""
+        from txlint.positions import UnitPositions
+
+        if self._units is None:
+            self._units = UnitPositions(self.module, self.ast)
+        try:
+            return self._units.get(node)
+        except RecursionError:
+            self._units.failed = True
+            return None
 
     def _compute_positions(self):
         """Positions of every node, computed once and only for files with something to report."""
