@@ -15,6 +15,11 @@ SNIPPETS = [
     b"while x:\n    stop.wait(1)\n    run_pending()\n",
     b"for m in pubsub.listen():\n    pass\n",
     b"User.query\n", b"q.get(timeout=1)\nUser.query.all()\n", b"",
+    # each wait word with each ORM or loop word, in either order, and near misses
+    b"User.query.all()\nmsg = q.receive()\n", b"x.objects.\nsleep", b"x.objects\nsleep\n",
+    b"x.queryset\nsleep(1)\n", b"awhile\nsleep(1)\n", b"while 1:\n    r.blpop('q')\n",
+    b"while 1:\n    r.brpop\n", b"while 1:\n    sleep\n", b"while 1:\n    ev.wait(1)\n",
+    b"listen(\nwhile\n", b".get(\nwhile\n", b"X.query\r\nfoo.get(1)\r\n",
 ]
 DATA = sorted(pathlib.Path(__file__).parent.joinpath("testdata").rglob("*.py"))
 
