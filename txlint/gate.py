@@ -286,6 +286,8 @@ def _makes(gate: FileGate, category: str) -> bool:
     names = _factory_names(table, category)
     for call, env in _all_calls(gate):
         func = call.func
+        if type(func) is ast.Attribute and func.attr not in names:
+            continue  # the last name of ``x.attr`` is ``attr`` whatever ``x`` is
         ref = env.ref(func) if env is not None else K.ast_ref(func, kr.raw_lookup)
         if not ref or ref.startswith("<local>") or _last_name(ref) not in names:
             continue
