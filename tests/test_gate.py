@@ -78,3 +78,76 @@ def test_a_file_nothing_can_report_in_is_not_parsed_with_libcst(tmp_path, monkey
     assert calls == []
     assert {d.code for d in analyze(str(leak), "leak.py", opts).diagnostics} == {"TXL201", "TXL202"}
     assert calls == [1]
+
+
+SHAPES = '''
+import sqlite3
+
+def returns_call():
+    return sqlite3.connect("x")
+
+def returns_local_made_by_a_call():
+    conn = sqlite3.connect("x")
+    return conn
+
+def returns_awaited():
+    return await make()
+
+def returns_pair():
+    conn = sqlite3.connect("x")
+    return conn, conn.cursor()
+
+def returns_parameter(conn):
+    return conn
+
+def returns_attribute(self):
+    return self.conn
+
+def returns_nothing():
+    sqlite3.connect("x").close()
+
+def generator():
+    conn = sqlite3.connect("x")
+    yield conn
+    return conn
+'''
+
+
+def test_return_shape_reads_only_the_returns():
+    import ast
+
+    from txlint import kinds as K
+
+    fns = {f.name: f for f in ast.parse(SHAPES).body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    shape = {name: K.return_shape(fn) for name, fn in fns.items()}
+    assert shape["returns_call"] == shape["returns_local_made_by_a_call"] == shape["returns_awaited"] == K.RETURNS_ONE
+    assert shape["returns_pair"] & K.RETURNS_TUPLE
+    assert shape["returns_parameter"] == shape["returns_attribute"] == shape["returns_nothing"] == 0
+    assert shape["generator"] == 0
+
+
+def test_no_summary_hands_out_where_return_shape_says_it_cannot(monkeypatch):
+    """return_shape lets the gate skip a summary: it must never say "cannot" for a function whose
+    summary returns a new resource (or a tuple of them).  Every summary the test data makes, with
+    the gate off (every function analysed), is held to it."""
+    from txlint import kinds as K
+    from txlint import summaries as S
+
+    made = []
+    real = S._summarise
+
+    def record(ctx, kr, fn, cls, offset):
+        summ = real(ctx, kr, fn, cls, offset)
+        made.append((fn, summ))
+        return summ
+
+    monkeypatch.setattr(S, "_summarise", record)
+    for case in _collect():
+        files, check = case.values
+        _both(lambda: analyze_project(files, check))
+    handing_out = [(fn, summ) for fn, summ in made if summ.returns_kind or summ.returns_tuple]
+    assert len(handing_out) > 10  # the test data has helpers that hand out sessions and connections
+    for fn, summ in handing_out:
+        shape = K.return_shape(fn)
+        assert not summ.returns_kind or shape & K.RETURNS_ONE, fn.name
+        assert not summ.returns_tuple or shape & K.RETURNS_TUPLE, fn.name

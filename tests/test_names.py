@@ -125,3 +125,34 @@ def test_import_cycles_terminate(tmp_path):
     files = {"a.py": "from b import x\n", "b.py": "from a import x\n"}
     r = resolver_for(tmp_path, files, "a.py")
     assert ref_of(r, "x.connect()") is not None  # resolves to something, without looping
+
+
+def test_global_lines_counts_lines_as_the_tokenizer_does():
+    from txlint.names import global_lines
+
+    assert global_lines("x = 1\n") == frozenset()
+    assert global_lines(b"a\r\nb\rdef f():\n    global x\n\n# global\n") == {4, 6}
+    assert global_lines("def f():\n    global é\n") == {2}
+
+
+def test_a_function_that_declares_a_global_is_found_only_through_its_lines():
+    source = textwrap.dedent('''
+        from sqlalchemy import create_engine
+        engine = None
+
+        def other():
+            return 1
+
+        def setup(url):
+            global engine
+            engine = create_engine(url)
+    ''')
+    from txlint.names import global_lines
+
+    tree = ast.parse(source)
+    everywhere = symbols_from_ast(tree, "m", has_globals=True)
+    by_lines = symbols_from_ast(tree, "m", has_globals=global_lines(source))
+    assert by_lines.bindings == everywhere.bindings
+    assert by_lines.bindings["engine"] == "sqlalchemy.create_engine()"
+    none = symbols_from_ast(tree, "m", has_globals=frozenset({6}))  # a line of other() only
+    assert "engine" not in none.bindings or none.bindings["engine"] != "sqlalchemy.create_engine()"

@@ -20,16 +20,18 @@ _NODES_IN = {ast.Constant: (), ast.Global: (), ast.Nonlocal: ()}
 if hasattr(ast, "TypeAlias"):  # Python 3.12: ``type X = ...`` binds a Name node
     _NODES_IN[ast.TypeAlias] = tuple(ast.TypeAlias._fields)
 
-_TABLE: dict[type, tuple[str, ...]] = {}
+#: node type -> its fields that may hold nodes; hot loops read it directly (``FIELDS.get(typ) or
+#: node_fields(typ)``), :func:`node_fields` fills it
+FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def node_fields(typ: type) -> tuple[str, ...]:
     """The fields of ``typ`` that may hold a node or a list of nodes, in the order of ``_fields``."""
-    found = _TABLE.get(typ)
+    found = FIELDS.get(typ)
     if found is None:
         if typ in _NODES_IN:
             found = _NODES_IN[typ]
         else:
             found = tuple(f for f in typ._fields if f not in _NOT_NODES)
-        _TABLE[typ] = found
+        FIELDS[typ] = found
     return found

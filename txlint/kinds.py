@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
 from txlint import resources as R
-from txlint.astfields import _TABLE, node_fields
+from txlint.astfields import FIELDS, node_fields
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, _import_bindings, annotation_ref, ast_ref,
                           lazy_import_target)
 
@@ -94,7 +94,7 @@ def statements(body: list[ast.stmt]) -> list[ast.AST]:
     stack: list[ast.AST] = list(reversed(body))
     pop, extend = stack.pop, stack.extend
     node_type = ast.AST
-    fields = _TABLE.get
+    fields = FIELDS.get
     while stack:
         node = pop()
         append(node)
@@ -653,6 +653,12 @@ def class_info(kr: KindResolver, syms: ModuleSymbols, name: str) -> Optional[Cla
 
 
 # ------------------------------------------------------------------------------------ functions
+#: the statements (and ``:=``) that bind a name in a function (what FunctionEnv._build reads)
+_BINDING_TYPES = frozenset({ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign,
+                            ast.NamedExpr, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.ExceptHandler,
+                            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.AugAssign})
+
+
 class FunctionEnv:
     """The local names of one function (read with :mod:`ast`) and the refs they hold: typed
     parameters, ``self``/``cls``, local imports, lazy imports, assignments (first that says
@@ -710,8 +716,11 @@ class FunctionEnv:
                 ref = annotation_ref(a.annotation, kr.raw_lookup)
             self.names[a.arg] = ref
         assigned: dict[str, list[ast.AST]] = {}
+        binding = _BINDING_TYPES
         for node in fn_nodes(fn):
             typ = type(node)
+            if typ not in binding:
+                continue  # most nodes are expressions: one set lookup instead of the chain below
             if typ is ast.Global or typ is ast.Nonlocal:
                 self.globals.update(node.names)
             elif typ is ast.Import or typ is ast.ImportFrom:

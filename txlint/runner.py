@@ -250,7 +250,7 @@ def _segments(todo: list, jobs: int) -> list[collections.deque]:
     """``todo`` (sorted by path) cut into one run of neighbouring files per worker.  Files of one
     package import each other: a worker that takes them together reads each dependency once
     (and reuses the tree it read for its own analysis of it), where dealing files out in turn
-    makes every worker read most of the package (bench corpus, two workers: a third fewer
+    makes every worker read most of the package (bench corpus, two workers: a quarter fewer
     modules read)."""
     size, extra = divmod(len(todo), jobs)
     out, start = [], 0
