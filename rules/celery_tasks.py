@@ -170,6 +170,7 @@ def _skipped_cleanup(ctx, view, fn, ident) -> tuple[int, int] | None:
 @register
 class CeleryTaskSessionLeak(Rule):
     code = "TXL301"
+    tree = "none"  # the worker index, on the ast
     name = "celery-task-session-leak"
     summary = ("a Celery task uses a scoped or module-level session and nothing removes or closes it "
                "when the task ends")

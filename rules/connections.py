@@ -942,6 +942,7 @@ _CLEAN = [
 @register
 class ConnectionNotClosed(Rule):
     code = "TXL201"
+    tree = "candidates"  # dataflow runs on the gate's candidate functions only
     name = "connection-not-closed"
     fixable = True
     summary = "A session, connection or cursor created in a function is not closed on some normal path"
@@ -1015,6 +1016,7 @@ or `pool.putconn(conn)` / `await pool.release(conn)` in a `finally` for pooled c
 @register
 class ConnectionNotClosedOnException(Rule):
     code = "TXL202"
+    tree = "candidates"  # dataflow runs on the gate's candidate functions only
     name = "connection-not-closed-on-exception"
     fixable = True
     summary = "A session, connection or cursor created in a function is left open when an exception propagates"

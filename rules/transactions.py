@@ -1023,6 +1023,7 @@ _CLEAN = [
 @register
 class TransactionNotEnded(Rule):
     code = "TXL101"
+    tree = "candidates"  # dataflow runs on the gate's candidate functions only
     name = "transaction-not-ended"
     summary = "An explicit transaction can leave the function on a normal path without commit() or rollback()"
     needs = frozenset({"names", "cfg"})
@@ -1077,6 +1078,7 @@ def rename(session, user_id, name):
 @register
 class TransactionNotEndedOnException(Rule):
     code = "TXL102"
+    tree = "candidates"  # dataflow runs on the gate's candidate functions only
     name = "transaction-not-ended-on-exception"
     summary = "An explicit transaction is left open when an exception propagates between its begin and its end"
     needs = frozenset({"names", "cfg"})

@@ -151,3 +151,32 @@ def test_no_summary_hands_out_where_return_shape_says_it_cannot(monkeypatch):
         shape = K.return_shape(fn)
         assert not summ.returns_kind or shape & K.RETURNS_ONE, fn.name
         assert not summ.returns_tuple or shape & K.RETURNS_TUPLE, fn.name
+
+
+def test_libcst_sees_only_the_candidate_bodies_when_no_fix_is_wanted(tmp_path, monkeypatch):
+    import libcst
+
+    from txlint.analysis import analyze
+    from txlint.context import Options
+    from txlint.registry import all_codes
+
+    from txlint.lazylib import libcst as lazy
+
+    seen = []
+    real = libcst.parse_module
+    spy = lambda text, *a, **k: seen.append(text) or real(text, *a, **k)  # noqa: E731
+    monkeypatch.setattr(libcst, "parse_module", spy)
+    monkeypatch.setattr(lazy, "parse_module", spy)
+    source = ("import sqlite3\n\n\ndef helper(rows):\n    total = sum(r[0] for r in rows)\n    return total\n\n\n"
+              "def count(p):\n    conn = sqlite3.connect(p)\n    return conn.execute('SELECT 1').fetchone()\n")
+    (tmp_path / "leak.py").write_text(source)
+    found = {}
+    for fixes in (False, True):
+        _PROJECTS.clear()
+        opts = Options(enabled=frozenset(all_codes()), project_root=str(tmp_path), want_fixes=fixes)
+        found[fixes] = [(d.line, d.column, d.code, d.message)
+                        for d in analyze(str(tmp_path / "leak.py"), "leak.py", opts).diagnostics]
+    assert found[False] == found[True] and {f[2] for f in found[False]} == {"TXL201", "TXL202"}
+    blanked, full = seen
+    assert "sum(r[0]" not in blanked and "sqlite3.connect(p)" in blanked
+    assert full == source and blanked.count("\n") == source.count("\n")

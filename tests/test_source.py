@@ -48,3 +48,71 @@ def test_reduce_keeps_crlf():
     text = "T = [\r\n" + "".join(f"    {i},\r\n" for i in range(30)) + "]\r\nx = 1\r\n"
     reduced = reduce_source(text, ast.parse(text))
     assert reduced.count("\r\n") == text.count("\r\n") and "\n" not in reduced.replace("\r\n", "")
+
+
+BODIES = (
+    "import sqlite3\n"
+    "\n"
+    "def leaf(a):\n"
+    "    '''doc'''\n"
+    "    return a + 1\n"
+    "\n"
+    "def candidate():\n"
+    "    conn = sqlite3.connect('x')\n"
+    "    def inner():\n"
+    "        return conn\n"
+    "    return inner\n"
+    "\n"
+    "def outer():\n"
+    "    def nested_leaf():\n"
+    "        return 2\n"
+    "    return nested_leaf()\n"
+    "\n"
+    "def one_liner(): return 3\n"
+    "\n"
+    "class C:\n"
+    "    @property\n"
+    "    def value(self):\n"
+    "        x = (1 +\n"
+    "             2)\n"
+    "        return x\n"
+)
+
+
+def _fn(tree, name):
+    return next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+def test_blank_function_bodies_keeps_candidates_their_closures_and_every_position():
+    import libcst as cst
+
+    from txlint.kinds import ast_functions
+    from txlint.source import blank_function_bodies
+
+    for newline in ("\n", "\r\n"):
+        text = BODIES.replace("\n", newline)
+        tree = ast.parse(text)
+        out = blank_function_bodies(text, tree, {id(_fn(tree, "candidate"))})
+        assert out is not None and out.count(newline) == text.count(newline)
+        old, new = text.splitlines(), out.splitlines()
+        assert len(old) == len(new)
+        # kept: the candidate with its closure, a function holding a nested one, the one-liner,
+        # every def line and decorator
+        for i, line in enumerate(old):
+            if line.lstrip().startswith(("def ", "@", "class ", "conn", "return inner", "return conn")):
+                assert new[i] == line, (i, line, new[i])
+        assert "return a + 1" not in out and "x = (1 +" not in out  # the leaf bodies are gone
+        assert "return nested_leaf()" in out  # outer holds a nested function: kept
+        assert new[4 - 1] == "    pass"  # the first line of a blanked body
+        blanked = ast.parse(out)
+        assert [f.name for f, _ in ast_functions(blanked)] == [f.name for f, _ in ast_functions(tree)]
+        cst.parse_module(out)
+
+
+def test_blank_function_bodies_refuses_line_breaks_the_tokenizer_does_not_count():
+    from txlint.source import blank_function_bodies
+
+    text = "x = 1  # \x0c form feed\ndef f():\n    return 1\n"
+    assert blank_function_bodies(text, ast.parse(text), set()) is None
+    plain = text.replace("\x0c", "")
+    assert blank_function_bodies(plain, ast.parse(plain), set()) is not None

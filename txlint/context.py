@@ -12,7 +12,7 @@ from txlint.lazylib import libcst as cst
 from txlint.diagnostics import Diagnostic, TraceStep, fingerprint
 from txlint.names import ModuleSymbols, ProjectModules, Resolver, global_lines, module_name_for, symbols_from_ast
 from txlint.resources import ResourceTable, DEFAULT_TABLE
-from txlint.source import REDUCE_ABOVE_CHARS, reduce_source
+from txlint.source import REDUCE_ABOVE_CHARS, blank_function_bodies, reduce_source
 
 # a place in the file: a libcst node (position computed on demand) or an explicit (line, column)
 Where = Union["cst.CSTNode", tuple[int, int]]
@@ -125,6 +125,10 @@ class FileContext:
         self.notes: list[str] = []
         #: True when libcst saw the file with its big pure-data statements blanked out
         self.reduced = False
+        #: ``id`` of the ast functions whose bodies libcst must see (None: all of them); the
+        #: others are blanked (txlint.source.blank_function_bodies; set by the analysis when only
+        #: rules that read candidate functions run and no fix is wanted)
+        self.keep_functions: set[int] | None = None
 
     # ---- lazily computed views -----------------------------------------------------
     @property
@@ -144,6 +148,8 @@ class FileContext:
                 if reduced is not None:
                     text, self.reduced = reduced, True
                     self.notes.append("large pure-data statements skipped; no fixes offered for this file")
+            if self.keep_functions is not None and self.ast is not None:
+                text = blank_function_bodies(text, self.ast, self.keep_functions) or text
             try:
                 self._module = cst.parse_module(text)
             except RecursionError:

@@ -82,6 +82,11 @@ class Rule:
     file_kinds: ClassVar[tuple[str, ...]] = (PYTHON,)
     #: True when some findings carry a safe fix
     fixable: ClassVar[bool] = False
+    #: what the rule reads of libcst's tree: "module" (any of it), "candidates" (only the functions
+    #: the path rules' gate names, txlint.gate.FileGate.path_candidates) or "none" (the ast alone).
+    #: When every rule that runs on a file says "candidates" or "none" and no fix is wanted, libcst
+    #: is handed the file with the other functions' bodies blanked (txlint.source.blank_function_bodies)
+    tree: ClassVar[str] = "module"
     VALID: ClassVar[list[Example]] = []
     INVALID: ClassVar[list[Example]] = []
 

@@ -149,3 +149,49 @@ def reduce_source(text: str, tree: ast.Module) -> str | None:
         for i in range(start, end):
             out[i] = newline
     return "".join(out)
+
+
+def blank_function_bodies(text: str, tree: ast.Module, keep: set[int]) -> str | None:
+    """The same file with the body of every function the path rules will not analyse replaced by
+    ``pass`` and blank lines (line and column numbers of everything else unchanged), for libcst
+    when those rules are the only readers of its tree: they analyse only the functions of ``keep``
+    (``id`` of ast function nodes, :meth:`txlint.gate.FileGate.path_candidates`).  A function
+    keeps its body when it is in ``keep``, lies inside one, holds a nested function or class
+    (libcst and ast must list the same functions), or starts its body on its ``def`` line.
+    Returns None when nothing was blanked."""
+    from txlint.kinds import ast_functions
+
+    if any(c in text for c in _OTHER_BREAKS):
+        return None  # str.splitlines would count lines the tokenizer does not
+    lines = text.splitlines(True)
+    spans: list[tuple[int, int, int]] = []
+    inside_kept: list[tuple[int, int]] = []  # line ranges of kept functions (their nested ones stay)
+    for fn, _cls in ast_functions(tree):
+        start, end = fn.lineno, getattr(fn, "end_lineno", None) or fn.lineno
+        if id(fn) in keep:
+            inside_kept.append((start, end))
+            continue
+        if any(s <= start and end <= e for s, e in inside_kept):
+            continue
+        if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+               for stmt in fn.body for n in ast.walk(stmt)):
+            continue
+        first = fn.body[0]
+        if first.lineno <= fn.lineno or first.lineno > len(lines) or end > len(lines):
+            continue
+        if lines[first.lineno - 1][: first.col_offset].strip():
+            continue  # something else starts that line
+        spans.append((first.lineno, end, first.col_offset))
+    if not spans:
+        return None
+    out = list(lines)
+    for start, end, col in spans:
+        newline = "\r\n" if lines[end - 1].endswith("\r\n") else ("\r" if lines[end - 1].endswith("\r") else "\n")
+        out[start - 1] = lines[start - 1][:col] + "pass" + newline
+        for i in range(start, end):
+            out[i] = newline
+    return "".join(out)
+
+
+#: characters str.splitlines breaks lines at and Python's tokenizer does not
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
