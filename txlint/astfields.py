@@ -35,3 +35,17 @@ def node_fields(typ: type) -> tuple[str, ...]:
             found = tuple(f for f in typ._fields if f not in _NOT_NODES)
         FIELDS[typ] = found
     return found
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of ``node`` in source order (``ast.iter_child_nodes`` without contexts and
+    operators)."""
+    out: list[ast.AST] = []
+    node_type = ast.AST
+    for name in FIELDS.get(type(node)) or node_fields(type(node)):
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(v for v in value if isinstance(v, node_type))
+        elif isinstance(value, node_type):
+            out.append(value)
+    return out

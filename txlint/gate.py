@@ -14,7 +14,7 @@ from typing import Optional
 
 from txlint import kinds as K
 from txlint import resources as R
-from txlint.astfields import node_fields
+from txlint.astfields import children
 
 
 #: False runs every rule on every file and the dataflow on every function (bench/ and tests
@@ -227,7 +227,6 @@ def _import_time_calls(tree: ast.Module) -> list[ast.Call]:
 
     out: list[ast.Call] = []
     stack: list[ast.AST] = list(reversed(tree.body))
-    node_type = ast.AST
     while stack:
         node = stack.pop()
         typ = type(node)
@@ -239,13 +238,7 @@ def _import_time_calls(tree: ast.Module) -> list[ast.Call]:
         elif typ is ast.If and _is_main_guard(node.test):
             kids = list(node.orelse)
         else:
-            kids = []
-            for name in node_fields(typ):
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    kids.extend(v for v in value if isinstance(v, node_type))
-                elif isinstance(value, node_type):
-                    kids.append(value)
+            kids = children(node)
         kids.reverse()
         stack.extend(kids)
     return out
@@ -255,7 +248,6 @@ def _all_calls(gate: FileGate) -> list[tuple[ast.Call, Optional[K.FunctionEnv]]]
     """Every call of the file with the environment of the function it is in (None at import time)."""
     found = getattr(gate, "_calls", None)
     if found is None:
-        ctx = gate.ctx
         found = [(c, None) for c in gate.import_time_calls()]
         for fn, _cls, env in gate.functions():
             found.extend((n, env) for n in K.fn_nodes(fn) if type(n) is ast.Call)

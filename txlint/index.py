@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
-from txlint.astfields import node_fields
+from txlint.astfields import children
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, global_lines, import_root_for,
                           module_name_for, symbols_from_ast)
 
@@ -347,23 +347,15 @@ def walk_function(fn: ast.AST) -> Iterator[ast.AST]:
     stack = list(reversed(getattr(fn, "body", [])))
     pop, append = stack.pop, stack.append
     scopes = _SCOPE_TYPES
-    node_type = ast.AST
     while stack:
         node = pop()
         yield node
-        typ = type(node)
-        if typ in scopes:
+        if type(node) in scopes:
             # decorators and defaults run here, the body does not
             for d in getattr(node, "decorator_list", []):
                 append(d)
             continue
-        kids = []
-        for name in node_fields(typ):
-            value = getattr(node, name, None)
-            if type(value) is list:
-                kids.extend(v for v in value if isinstance(v, node_type))
-            elif isinstance(value, node_type):
-                kids.append(value)
+        kids = children(node)
         kids.reverse()
         stack.extend(kids)
 

@@ -57,8 +57,9 @@ def _analyze_target(target: Target, options: Options, data: bytes | None = None,
             text = data.decode("utf-8-sig")
     except SourceError as exc:
         return error_result(target.display, exc.message, exc.line, exc.column), []
-    except UnicodeDecodeError as exc:
-        return error_result(target.display, f"cannot decode as UTF-8: {exc.reason}"), []
+    except UnicodeDecodeError as exc:  # the same report as a worker that reads the file itself
+        return error_result(target.display, f"cannot decode as UTF-8: {exc.reason}",
+                            data[: exc.start].count(b"\n") + 1), []
     try:
         result = analyze(target.path, target.display, options, text=text, kind=target.kind, data=data)
     except Exception as exc:  # a bug in a rule must not stop the run; say which file
@@ -142,6 +143,9 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
     pool = [_Worker(ctx, options) for _ in range(min(jobs, len(targets)))] \
         if len(targets) > 1 and stdin_text is None and ctx.get_start_method() == "fork" else []
     todo: list[tuple[int, Target, bytes | None, str | None]] = []
+    # without a cache the main process has no use for the bytes: each worker reads its own files
+    # (in parallel, while the others already work) instead of receiving them through a pipe
+    read_here = cache is not None or not pool
     for i, target in enumerate(targets):
         if target.path == "-" or stdin_text is not None and target.path == "-":
             result, _ = _analyze_target(target, options, text=stdin_text)
@@ -149,7 +153,7 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
             continue
         data = None
         key = None
-        if not target.error:
+        if not target.error and read_here:
             try:
                 data = read_bytes(target.path)
             except SourceError as exc:
