@@ -125,3 +125,16 @@ def test_a_unit_that_disagrees_with_the_ast_falls_back_to_the_whole_module():
     units = UnitPositions(module, other)
     ret = module.body[0].body.body[0]
     assert units.get(ret) is None and units.failed
+
+
+def test_a_form_feed_line_does_not_shift_what_a_report_reads_of_its_line():
+    """CPython does not count a form feed as a line break, str.splitlines does: the suppression
+    comment and the fingerprint of a report below one were read from the wrong line."""
+    plain = "import sqlite3\n\n\ndef count(p):\n    conn = sqlite3.connect(p)  # noqa: TXL201\n    return conn.execute('SELECT 1').fetchone()\n"
+    fed = plain.replace("\n\n\n", "\n\x0c\n\n", 1)
+    got = {}
+    for name, source in (("plain", plain), ("fed", fed)):
+        result = analyze_project({"app/count.py": source}, "app/count.py")
+        got[name] = sorted((d.line, d.code, d.fingerprint) for d in result.diagnostics)
+    assert got["fed"] == got["plain"]
+    assert [code for _, code, _ in got["plain"]] == ["TXL202"]  # TXL201 suppressed on its line

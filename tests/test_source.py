@@ -50,6 +50,24 @@ def test_reduce_keeps_crlf():
     assert reduced.count("\r\n") == text.count("\r\n") and "\n" not in reduced.replace("\r\n", "")
 
 
+def test_reduce_counts_lines_as_the_tokenizer_does():
+    """A form feed (old GNU-style modules have them on lines of their own) is not a line break for
+    CPython; str.splitlines says it is, and the reduction blanked the wrong lines."""
+    text = ("import os\n\x0c\n" + "T = [\n" + "".join(f"    {i},\n" for i in range(30)) + "]\n"
+            "def after():\n    return os.getcwd()\n")
+    reduced = reduce_source(text, ast.parse(text))
+    assert reduced is not None
+    assert "return os.getcwd()" in reduced and "    29," not in reduced
+    assert reduced.count("\n") == text.count("\n")
+    ast.parse(reduced)
+
+
+def test_reduce_keeps_cr_line_ends():
+    text = "T = [\r" + "".join(f"    {i},\r" for i in range(30)) + "]\rx = 1\r"
+    reduced = reduce_source(text, ast.parse(text))
+    assert reduced.count("\r") == text.count("\r") and "\n" not in reduced
+
+
 BODIES = (
     "import sqlite3\n"
     "\n"
@@ -109,10 +127,9 @@ def test_blank_function_bodies_keeps_candidates_their_closures_and_every_positio
         cst.parse_module(out)
 
 
-def test_blank_function_bodies_refuses_line_breaks_the_tokenizer_does_not_count():
+def test_blank_function_bodies_counts_lines_as_the_tokenizer_does():
     from txlint.source import blank_function_bodies
 
-    text = "x = 1  # \x0c form feed\ndef f():\n    return 1\n"
-    assert blank_function_bodies(text, ast.parse(text), set()) is None
-    plain = text.replace("\x0c", "")
-    assert blank_function_bodies(plain, ast.parse(plain), set()) is not None
+    text = "x = 1  # \x0c form feed\n\x0c\ndef f():\n    return 1\ny = 2\n"
+    out = blank_function_bodies(text, ast.parse(text), set())
+    assert out == "x = 1  # \x0c form feed\n\x0c\ndef f():\n    pass\ny = 2\n"

@@ -12,7 +12,7 @@ from txlint.lazylib import libcst as cst
 from txlint.diagnostics import Diagnostic, TraceStep, fingerprint
 from txlint.names import ModuleSymbols, ProjectModules, Resolver, global_lines, module_name_for, symbols_from_ast
 from txlint.resources import ResourceTable, DEFAULT_TABLE
-from txlint.source import REDUCE_ABOVE_CHARS, blank_function_bodies, reduce_source
+from txlint.source import REDUCE_ABOVE_CHARS, blank_function_bodies, physical_lines, reduce_source
 
 # a place in the file: a libcst node (position computed on demand) or an explicit (line, column)
 Where = Union["cst.CSTNode", tuple[int, int]]
@@ -134,7 +134,7 @@ class FileContext:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = [line.rstrip("\r\n") for line in physical_lines(self.text)]
         return self._lines
 
     @property

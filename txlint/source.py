@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -74,10 +75,6 @@ class Source:
     text: str           # decoded, BOM stripped, original line endings kept
     tree: ast.Module    # the interpreter's own parse: the validity check and the cheap index
 
-    @property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
 
 def parse_python(path: str, text: str) -> ast.Module:
     """Validate with CPython's own parser (fast, and never crashes on deep nesting)."""
@@ -121,7 +118,7 @@ def reduce_source(text: str, tree: ast.Module) -> str | None:
     ``pass`` and blank lines, so that line and column numbers of everything else are unchanged.
     libcst is slow on huge literals (a 5 MB generated table takes it over 30 s); the rules never
     report inside pure data.  Returns None when nothing was reduced."""
-    lines = text.splitlines(True)
+    lines = physical_lines(text)
     spans: list[tuple[int, int, int]] = []
 
     def visit(body: list[ast.stmt]) -> None:
@@ -140,11 +137,28 @@ def reduce_source(text: str, tree: ast.Module) -> str | None:
             spans.append((start, end, stmt.col_offset))
 
     visit(tree.body)
+    return _blank_spans(lines, spans)
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their ends, as CPython's tokenizer (and so ``ast``'s line
+    numbers) counts them: CRLF, CR or LF, not the form feeds and other separators
+    ``str.splitlines`` also breaks at."""
+    return _PHYSICAL_LINE.findall(text)
+
+
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _blank_spans(lines: list[str], spans: list[tuple[int, int, int]]) -> str | None:
+    """``lines`` joined again, each span (first line, last line, column) replaced by ``pass`` at that
+    column and blank lines, in the line ends of the file; None when there is no span."""
     if not spans:
         return None
     out = list(lines)
     for start, end, col in spans:
-        newline = "\r\n" if lines[end - 1].endswith("\r\n") else "\n"
+        last = lines[end - 1]
+        newline = "\r\n" if last.endswith("\r\n") else ("\r" if last.endswith("\r") else "\n")
         out[start - 1] = lines[start - 1][:col] + "pass" + newline
         for i in range(start, end):
             out[i] = newline
@@ -161,9 +175,7 @@ def blank_function_bodies(text: str, tree: ast.Module, keep: set[int]) -> str | 
     Returns None when nothing was blanked."""
     from txlint.kinds import ast_functions
 
-    if any(c in text for c in _OTHER_BREAKS):
-        return None  # str.splitlines would count lines the tokenizer does not
-    lines = text.splitlines(True)
+    lines = physical_lines(text)
     spans: list[tuple[int, int, int]] = []
     inside_kept: list[tuple[int, int]] = []  # line ranges of kept functions (their nested ones stay)
     for fn, _cls in ast_functions(tree):
@@ -182,16 +194,4 @@ def blank_function_bodies(text: str, tree: ast.Module, keep: set[int]) -> str | 
         if lines[first.lineno - 1][: first.col_offset].strip():
             continue  # something else starts that line
         spans.append((first.lineno, end, first.col_offset))
-    if not spans:
-        return None
-    out = list(lines)
-    for start, end, col in spans:
-        newline = "\r\n" if lines[end - 1].endswith("\r\n") else ("\r" if lines[end - 1].endswith("\r") else "\n")
-        out[start - 1] = lines[start - 1][:col] + "pass" + newline
-        for i in range(start, end):
-            out[i] = newline
-    return "".join(out)
-
-
-#: characters str.splitlines breaks lines at and Python's tokenizer does not
-_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+    return _blank_spans(lines, spans)

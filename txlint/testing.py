@@ -9,6 +9,7 @@ import tempfile
 from txlint.analysis import analyze
 from txlint.context import Options
 from txlint.registry import Example, all_codes
+from txlint.source import physical_lines
 
 EXPECT_RE = re.compile(r"#\s*expect:\s*(TXL\d{3}(?:\s*,\s*TXL\d{3})*)")
 
@@ -16,7 +17,7 @@ EXPECT_RE = re.compile(r"#\s*expect:\s*(TXL\d{3}(?:\s*,\s*TXL\d{3})*)")
 def expected_findings(text: str) -> set[tuple[int, str]]:
     """``{(line, code)}`` for every ``# expect: CODE[, CODE]`` marker in ``text``."""
     out = set()
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(physical_lines(text), 1):  # numbered as findings are
         m = EXPECT_RE.search(line)
         if m:
             out.update((lineno, c.strip()) for c in m.group(1).split(","))
