@@ -114,3 +114,19 @@ def test_a_module_name_means_the_package_beside_the_importing_file_whatever_was_
     assert "TXL201" in alone, alone
     assert codes(["svc_b/main.py", "svc_b/app/db.py", "svc_a/run.py"]) == alone
     assert codes(["svc_a/app/db.py", "svc_b/main.py", "svc_a/run.py"]) == alone
+
+
+def test_a_large_file_left_alone_still_goes_to_a_worker_when_the_workers_read_files(tmp_path):
+    """Without a cache the main process does not read the files; whether the one file left is
+    analysed in-process (no time limit) is then decided by its size, as when it had its bytes."""
+    from txlint.discovery import Target
+    from txlint.runner import IN_PROCESS_BYTES, _fits_in_process
+
+    big = tmp_path / "big.py"
+    big.write_text("x = 1\n" * (IN_PROCESS_BYTES // 6 + 10))
+    small = tmp_path / "small.py"
+    small.write_text("x = 1\n")
+    target = lambda p: Target(str(p), p.name, "python")  # noqa: E731
+    assert not _fits_in_process((0, target(big), None, None))
+    assert not _fits_in_process((0, target(big), big.read_bytes(), None))
+    assert _fits_in_process((0, target(small), None, None))

@@ -178,7 +178,7 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
         if progress:
             progress(result)
 
-    small = len(todo) == 1 and (todo[0][2] is None or len(todo[0][2]) <= IN_PROCESS_BYTES)
+    small = len(todo) == 1 and _fits_in_process(todo[0])
     if small or not todo:
         for w in pool:
             w.stop()
@@ -190,7 +190,7 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
         extra = pool[min(jobs, len(todo)):]
         for w in extra:
             w.stop()
-        _run_workers(todo, options, min(jobs, len(todo)), store, stats, pool[:min(jobs, len(todo))])
+        _run_workers(ctx, todo, options, min(jobs, len(todo)), store, stats, pool[:min(jobs, len(todo))])
     stats.seconds = time.perf_counter() - start
     for r in results:
         if r is not None and r.notes:
@@ -198,8 +198,21 @@ def run(targets: list[Target], options: Options, *, jobs: int, cache: Cache | No
     return [r for r in results if r is not None], stats
 
 
-def _run_workers(todo, options: Options, jobs: int, store, stats: RunStats, started=()) -> None:
-    ctx = _mp_context()
+def _fits_in_process(item) -> bool:
+    """Whether the one file left is small enough to analyse in this process (a large one goes to a
+    worker, whose time limit stops a hang), by its bytes, or its size when a worker was to read it."""
+    _i, target, data, _key = item
+    if data is not None:
+        return len(data) <= IN_PROCESS_BYTES
+    if target.error:
+        return True
+    try:
+        return os.path.getsize(target.path) <= IN_PROCESS_BYTES
+    except OSError:
+        return True  # reported as unreadable by the analysis itself
+
+
+def _run_workers(ctx, todo, options: Options, jobs: int, store, stats: RunStats, started=()) -> None:
     segments = _segments(todo, jobs)
     meta = {i: (target, key) for i, target, _, key in todo}
     workers = list(started) + [_Worker(ctx, options) for _ in range(jobs - len(started))]
