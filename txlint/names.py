@@ -413,7 +413,7 @@ class ProjectModules:
         self.touched: set[str] = set()
 
     #: modules kept per worker before every cache built on them is dropped (bounded memory)
-    MAX_MODULES = 200
+    MAX_MODULES = 150
     #: trees of modules read as dependencies kept for the worker's own analysis of them later
     MAX_PARSED = 200
 
