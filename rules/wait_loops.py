@@ -1280,23 +1280,18 @@ def wait_loop_findings(ctx) -> list[Finding]:
 
 
 def _trace(f: Finding) -> list:
-    loop_line = f.loop.lineno
-    wait_line = f.wait.lineno
+    loop_note = f"unbounded loop at line {f.loop.lineno}"
     if f.acq.ambient:
-        what = "Django opens its connection here and keeps it" if f.acq.ambient == "django" else \
+        acquired = "Django opens its connection here and keeps it" if f.acq.ambient == "django" else \
             "the scoped session starts a transaction here and keeps its connection"
-        return [(ast_where(f.acq.call), what),
-                (ast_where(f.loop), f"unbounded loop at line {loop_line}"),
-                (ast_where(f.wait), f"waits at line {wait_line} while still holding it"),
-                (ast_where(f.use), f"used inside the loop at line {f.use.lineno}")]
-    if f.acq.owner is not None:
-        return [(ast_where(f.acq.call), f"acquired here and stored on {f.acq.name} by {f.acq.owner.name}()"),
-                (ast_where(f.loop), f"unbounded loop at line {loop_line} uses {f.acq.name}"),
-                (ast_where(f.wait), f"waits at line {wait_line} while still holding it"),
-                (ast_where(f.use), f"used inside the loop at line {f.use.lineno}")]
-    return [(ast_where(f.acq.call), "acquired here, before the loop"),
-            (ast_where(f.loop), f"unbounded loop at line {loop_line}"),
-            (ast_where(f.wait), f"waits at line {wait_line} while still holding it"),
+    elif f.acq.owner is not None:
+        acquired = f"acquired here and stored on {f.acq.name} by {f.acq.owner.name}()"
+        loop_note += f" uses {f.acq.name}"
+    else:
+        acquired = "acquired here, before the loop"
+    return [(ast_where(f.acq.call), acquired),
+            (ast_where(f.loop), loop_note),
+            (ast_where(f.wait), f"waits at line {f.wait.lineno} while still holding it"),
             (ast_where(f.use), f"used inside the loop at line {f.use.lineno}")]
 
 

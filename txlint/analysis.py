@@ -12,29 +12,40 @@ from txlint.registry import PYTHON, load_rules, rule_name, all_codes
 from txlint.resources import DEFAULT_TABLE, LIBRARY_ROOTS, ResourceTable
 from txlint.source import SourceError, decode, load_python, read_bytes
 
-#: A Python file that contains none of these words and does not match _PREFILTER_REST cannot hold a
+#: A Python file that contains none of these words and passes none of the tests below cannot hold a
 #: finding of any rule, so it is only checked for validity (parsed by CPython), never handed to the
 #: gates, libcst and the rules. The words are looked for with ``bytes.find`` (memchr-fast): a regex
 #: of many alternatives would try each of them at every position of the file.
 _PREFILTER_WORDS = (b"connect", b"session", b"Session", b"cursor", b"begin", b"BEGIN", b"engine", b"redis",
                     b"Redis", b"transaction", b"acquire", b"getconn", b"autocommit", b"celery", b"task",
                     b"Database", b"pool", b"START", b"sqlalchemy")
-_PREFILTER_REST = re.compile(
-    rb"db\b"
-    # ORM-only worker loops (TXL403: Django `Model.objects`, Flask-SQLAlchemy `Model.query`), only in files
-    # that also wait; anchored so that the lookahead runs once per file
-    rb"|\A(?=[\s\S]*?(?:sleep|\.wait\(|\.get\(|listen\(|brpop|blpop|receive))[\s\S]*?(?:\.objects\.|\.query\b)"
-    # waiting `while` loops that query through project helpers (TXL403: a Django command's `run_pending()`)
-    rb"|\A(?=[\s\S]*?(?:sleep\(|\.wait\(|listen\(|brpop|blpop))[\s\S]*?\bwhile\b"
+# the rest of the test, for files that hold none of the words: a ``db`` name, or a worker loop
+# that waits (TXL403) and queries through the ORM (Django `Model.objects`, Flask-SQLAlchemy
+# `Model.query`) or loops with `while` (a Django command's `run_pending()`)
+_DB = re.compile(rb"db\b")
+_WAITS_ORM = (b"sleep", b".wait(", b".get(", b"listen(", b"brpop", b"blpop", b"receive")
+_QUERY = re.compile(rb"\.query\b")
+_WAITS_LOOP = (b"sleep(", b".wait(", b"listen(", b"brpop", b"blpop")
+_WHILE = re.compile(rb"\bwhile\b")
+
+
+def _any_of(words: tuple[bytes, ...]) -> bytes:
+    return b"|".join(re.escape(w) for w in words)
+
+
+#: the same test as one regex (what :func:`may_hold_finding` answers; bench/ and the tests use
+#: it): each anchored branch asks, once per file, for a wait word and an ORM or loop word anywhere
+_PREFILTER = re.compile(
+    _any_of(_PREFILTER_WORDS) + b"|" + _DB.pattern
+    + rb"|\A(?=[\s\S]*?(?:" + _any_of(_WAITS_ORM) + rb"))[\s\S]*?(?:\.objects\.|" + _QUERY.pattern + b")"
+    + rb"|\A(?=[\s\S]*?(?:" + _any_of(_WAITS_LOOP) + rb"))[\s\S]*?" + _WHILE.pattern
 )
-#: the same test as one regex (what :func:`may_hold_finding` answers; bench/ and the tests use it)
-_PREFILTER = re.compile(b"|".join(re.escape(w) for w in _PREFILTER_WORDS) + b"|" + _PREFILTER_REST.pattern)
 
 
 def may_hold_finding(data: bytes) -> bool:
     """Whether a Python file with these bytes could hold a finding (``_PREFILTER.search``, faster:
-    each anchored branch of ``_PREFILTER_REST`` asks only whether two things occur somewhere in the
-    file, which ``bytes.find`` answers without trying a regex at every position)."""
+    the words are looked for with ``bytes.find``, and each anchored branch asks only whether two
+    things occur somewhere in the file)."""
     for word in _PREFILTER_WORDS:
         if word in data:
             return True
@@ -43,14 +54,6 @@ def may_hold_finding(data: bytes) -> bool:
     if any(w in data for w in _WAITS_ORM) and (b".objects." in data or _QUERY.search(data) is not None):
         return True
     return any(w in data for w in _WAITS_LOOP) and _WHILE.search(data) is not None
-
-
-# the branches of _PREFILTER_REST, taken apart for may_hold_finding
-_DB = re.compile(rb"db\b")
-_WAITS_ORM = (b"sleep", b".wait(", b".get(", b"listen(", b"brpop", b"blpop", b"receive")
-_QUERY = re.compile(rb"\.query\b")
-_WAITS_LOOP = (b"sleep(", b".wait(", b"listen(", b"brpop", b"blpop")
-_WHILE = re.compile(rb"\bwhile\b")
 
 
 _TABLES: dict[tuple, ResourceTable] = {}

@@ -88,7 +88,8 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 def statements(body: list[ast.stmt]) -> list[ast.AST]:
     """Every node of a function body in source order (pre-order), not entering nested functions,
     classes or lambdas (they are included, not entered); contexts and operators are not nodes
-    here (:mod:`txlint.astfields`)."""
+    here (:mod:`txlint.astfields`).  The loop inlines :func:`txlint.astfields.children`: it runs
+    once per node of every function the gate reads, and the call per node costs a fifth more."""
     out: list[ast.AST] = []
     append = out.append
     stack: list[ast.AST] = list(reversed(body))

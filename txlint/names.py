@@ -455,14 +455,11 @@ class ProjectModules:
             return
         self.current = root
         search = [root]
-        probe = root
-        while self.inside(probe):
-            parent = os.path.dirname(probe)
-            if parent == probe:
-                break
-            probe = parent
-            if self.inside(probe) and not os.path.isfile(os.path.join(probe, "__init__.py")):
-                search.append(probe)
+        probe, parent = root, os.path.dirname(root)
+        while parent != probe and self.inside(parent):
+            if not os.path.isfile(os.path.join(parent, "__init__.py")):
+                search.append(parent)
+            probe, parent = parent, os.path.dirname(parent)
         self._search = search + [r for r in self.roots if r not in search]
 
     def module_file(self, module: str) -> str | None:
@@ -498,26 +495,25 @@ class ProjectModules:
         return any(path == b or path.startswith(b.rstrip(os.sep) + os.sep) for b in self.boundary)
 
     def symbols(self, module: str) -> ModuleSymbols | None:
-        path = self.module_file(module)
+        path = self.module_file(module)  # absolute and normalised, as every search root is
         if path is None:
             return None
-        key = os.path.abspath(path)
         cache = self._cache
-        if key in cache:
-            cached = cache[key]
+        if path in cache:
+            cached = cache[path]
             if cached is not None and cached.path:
                 self.touched.add(cached.path)
             return cached
-        durable = self._durable.get(key)
+        durable = self._durable.get(path)
         if durable is not None:
-            cache[key] = durable
+            cache[path] = durable
             self.touched.add(durable.path)
             return durable
-        cache[key] = None  # guards against import cycles
+        cache[path] = None  # guards against import cycles
         syms = self.load(path, module)
         if syms is not None:
             syms = self._kept(module, syms)
-        cache[key] = syms
+        cache[path] = syms
         self.touched.add(path)
         return syms
 

@@ -602,7 +602,7 @@ class ResourceTable:
         return found
 
     def _kind_of_ref(self, ref: str) -> Kind | None:
-        ops = _SPLIT.get(ref) or _split_ref(ref)
+        ops = _split_ref(ref)
         # longest dotted prefix that is a known factory (when called) or object
         kind: str | None = None
         start = -1
