@@ -84,3 +84,54 @@ def test_an_analysed_library_module_is_seen_as_bindings_only_by_the_next_files(t
     project.remember(full)  # the worker analysed vendored/base.py first
     seen = project.symbols("vendored.base")
     assert seen is not full and not seen.classes and seen.bindings == full.bindings
+
+
+FROZEN_PROBE = """\
+import gc, os, sys, weakref
+from txlint import names as N, runner
+from txlint.analysis import analyze
+from txlint.context import Options
+from txlint.registry import all_codes
+
+
+class Cycle:
+    pass
+
+
+root = sys.argv[1]
+runner.tune_gc(worker=True)
+N.ProjectModules.MAX_MODULES = 1  # every file trims what the one before it read
+options = Options(enabled=frozenset(all_codes()), project_root=root)
+trimmed = survived = 0
+for name in sorted(os.listdir(root)):
+    if name.endswith(".py"):
+        garbage = Cycle()
+        garbage.me = garbage  # cyclic garbage a file left behind: only the collector frees it
+        gone = weakref.ref(garbage)
+        del garbage
+        frozen = gc.get_freeze_count()
+        analyze(os.path.join(root, name), name, options)
+        if gc.get_freeze_count() > frozen:  # this file's analysis began with a trim
+            trimmed += 1
+            survived += gone() is not None
+print(gc.get_freeze_count(), trimmed, survived)
+"""
+
+
+def test_a_worker_collects_before_it_freezes_what_outlives_a_trim(tmp_path):
+    """Workers move what survives a trim out of the collector's reach (runner.tune_gc): the trim
+    must collect first, or the garbage of the files before it would be frozen, never freed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "db.py").write_text("import sqlite3\n\n\ndef connect(path):\n    return sqlite3.connect(path)\n")
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text(f"from db import connect\nfrom m{(i + 1) % 6} import f{(i + 1) % 6}\n\n\n"
+                                           f"def f{i}(path):\n    conn = connect(path)\n    return conn.execute('x')\n")
+    probe = subprocess.run([sys.executable, "-c", FROZEN_PROBE, str(tmp_path)], capture_output=True, text=True,
+                           timeout=120, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert probe.returncode == 0, probe.stderr
+    frozen, trimmed, survived = map(int, probe.stdout.split())
+    assert frozen > 0 and trimmed >= 3, "what was alive after start-up and after each trim is frozen"
+    assert survived == 0, "each trim collected the cycle left before it instead of freezing it"

@@ -381,6 +381,11 @@ def _import_bindings(stmt: ast.AST, module: str, is_package: bool, bind, star: l
             bind(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name)
 
 
+#: set in worker processes (``runner.tune_gc``): after a trim's collection, what survives is frozen
+#: (:func:`gc.freeze`), so that the next trims' collections do not walk it again
+FREEZE_AFTER_TRIM = False
+
+
 class ProjectModules:
     """Finds and reads other modules of the analysed project lazily, from disk, with :mod:`ast`."""
 
@@ -434,6 +439,8 @@ class ProjectModules:
         # what may still hold cycles is collected now, while little is alive, rather than in the
         # collector's next full pass over everything
         gc.collect()
+        if FREEZE_AFTER_TRIM:
+            gc.freeze()
 
     def parsed(self, path: str, data: bytes) -> tuple[ast.Module, ModuleSymbols] | None:
         """The tree and symbols of ``path`` when it was read as a dependency with these bytes."""
