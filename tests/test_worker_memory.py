@@ -135,3 +135,31 @@ def test_a_worker_collects_before_it_freezes_what_outlives_a_trim(tmp_path):
     frozen, trimmed, survived = map(int, probe.stdout.split())
     assert frozen > 0 and trimmed >= 3, "what was alive after start-up and after each trim is frozen"
     assert survived == 0, "each trim collected the cycle left before it instead of freezing it"
+
+
+def test_the_module_budget_counts_the_bytes_of_the_trees_held_not_the_modules(tmp_path, monkeypatch):
+    """Many small modules stay; one large one is what makes the worker drop its caches."""
+    small = "def f():\n    return 1\n"
+    for i in range(20):
+        (tmp_path / f"small{i}.py").write_text(small)
+    big = "def g():\n    return 2\n" * 400
+    (tmp_path / "big.py").write_text(big)
+    loads = []
+    real_load = N.ProjectModules.load
+
+    def counting_load(self, path, module=None):
+        loads.append(os.path.basename(path))
+        return real_load(self, path, module)
+
+    monkeypatch.setattr(N.ProjectModules, "load", counting_load)
+    monkeypatch.setattr(N.ProjectModules, "MAX_BYTES", 20 * len(small) + len(big) // 2)
+    project = N.ProjectModules([str(tmp_path)])
+    for i in range(20):
+        project.symbols(f"small{i}")
+        project.trim()
+    project.symbols("small0")
+    assert loads.count("small0.py") == 1, "twenty small modules fit the budget: none is read twice"
+    project.symbols("big")
+    project.trim()
+    project.symbols("small0")
+    assert loads.count("small0.py") == 2, "the large module passed the budget: everything was dropped"

@@ -166,6 +166,7 @@ class FileContext:
             modname, is_pkg = module_name_for(self.path)
             tree = self.ast if self.ast is not None else ast.parse(self.text)
             self._symbols = symbols_from_ast(tree, modname, is_pkg, self.path, has_globals=global_lines(self.text))
+            self._symbols.size = len(self.text)
             self.project.remember(self._symbols)
         return self._symbols
 

@@ -962,6 +962,7 @@ def _view_of_file(ctx: "FileContext", path: str, data: bytes) -> ModuleView | No
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         syms = symbols_from_ast(tree, module, is_package, path, has_globals=global_lines(data))
+        syms.size = len(data)
         if module and ctx.project.find_file(module) == path:
             ctx.project.remember(syms)
     view = view_of_module(ctx, syms.module) if syms.module else None

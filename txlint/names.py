@@ -37,6 +37,9 @@ class ModuleSymbols:
     literals: dict[str, ast.AST] = field(default_factory=dict)  # name -> dict/str/number literal
     #: modules imported with ``from M import *`` (a name bound nowhere else may come from them)
     star: list[str] = field(default_factory=list)
+    #: length of the source these symbols' trees were read from (0: no tree is held), what a
+    #: worker's module cache counts against its budget
+    size: int = 0
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -416,9 +419,17 @@ class ProjectModules:
         self._parsed: dict[str, tuple[int, ast.Module, ModuleSymbols]] = {}
         #: files read for the current analysis (the result cache re-checks them)
         self.touched: set[str] = set()
+        #: path -> source bytes of each module whose tree was read since the last trim (held by
+        #: _cache or _parsed): what the budget counts
+        self._held: dict[str, int] = {}
+        self._held_bytes = 0
 
-    #: modules kept per worker before every cache built on them is dropped (bounded memory)
-    MAX_MODULES = 150
+    #: source bytes of the modules whose trees a worker holds, and modules (with or without trees),
+    #: before every cache built on them is dropped (bounded memory).  Bytes, not modules, are what
+    #: the memory follows: on the bench corpus the 150 modules a count budget held weighed anything
+    #: from a few kB (re-exports, bindings-only libraries) to 2.3 MB.
+    MAX_BYTES = 4_000_000
+    MAX_MODULES = 2000
     #: trees of modules read as dependencies kept for the worker's own analysis of them later
     MAX_PARSED = 200
 
@@ -426,9 +437,11 @@ class ProjectModules:
         """Between two files: when many modules are held, drop them and every fact computed from
         them (kinds, summaries, ownership live in ``_txlint_*`` attributes) at once, so that no
         cache keyed by a node's identity outlives its node."""
-        if len(self._cache) <= self.MAX_MODULES:
+        if self._held_bytes <= self.MAX_BYTES and len(self._cache) <= self.MAX_MODULES:
             return
         self._cache.clear()
+        self._held.clear()
+        self._held_bytes = 0
         self._parsed.clear()
         for name in [n for n in vars(self) if n.startswith("_txlint_")]:
             store = vars(self).pop(name)  # a dict of stores (kinds, summaries, ownership)
@@ -524,6 +537,12 @@ class ProjectModules:
         self.touched.add(path)
         return syms
 
+    def _count(self, path: str, size: int) -> None:
+        """Count the tree of ``path`` (``size`` bytes of source) against the budget, once."""
+        if size and path not in self._held:
+            self._held[path] = size
+            self._held_bytes += size
+
     def load(self, path: str, module: str | None = None) -> ModuleSymbols | None:
         if not self.inside(path):
             return None
@@ -538,6 +557,8 @@ class ProjectModules:
         else:
             is_package = os.path.basename(path) == "__init__.py"
         syms = symbols_from_ast(tree, module, is_package, path, has_globals=global_lines(data))
+        syms.size = len(data)
+        self._count(os.path.abspath(path), syms.size)
         parsed = self._parsed
         parsed[os.path.abspath(path)] = (hash(data), tree, syms)
         if len(parsed) > self.MAX_PARSED:
@@ -548,7 +569,9 @@ class ProjectModules:
         """The symbols of an analysed module, for the files after it that import it (what they
         see must not depend on whether this module was analysed before them or read for them)."""
         if syms.module:
-            self._cache[os.path.abspath(syms.path)] = self._kept(syms.module, syms)
+            key = os.path.abspath(syms.path)
+            self._count(key, syms.size)
+            self._cache[key] = self._kept(syms.module, syms)
 
     def _kept(self, module: str, syms: ModuleSymbols) -> ModuleSymbols:
         """``syms`` as other modules see it: a module of a ``bindings_only`` package, only its
