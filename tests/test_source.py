@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 
 import pytest
 
@@ -133,3 +134,32 @@ def test_blank_function_bodies_counts_lines_as_the_tokenizer_does():
     text = "x = 1  # \x0c form feed\n\x0c\ndef f():\n    return 1\ny = 2\n"
     out = blank_function_bodies(text, ast.parse(text), set())
     assert out == "x = 1  # \x0c form feed\n\x0c\ndef f():\n    pass\ny = 2\n"
+
+
+def test_read_at_most_reads_a_small_file_whole_and_anything_else_up_to_the_limit(tmp_path):
+    import io
+
+    from txlint.source import read_at_most
+
+    path = tmp_path / "m.py"
+    path.write_bytes(b"x = 1\n" * 100)
+    with open(path, "rb") as handle:
+        assert read_at_most(handle, 10_000) == b"x = 1\n" * 100
+    with open(path, "rb") as handle:
+        assert read_at_most(handle, 12) == b"x = 1\nx = 1\n", "a larger file: the limit, as read(limit)"
+    assert read_at_most(io.BytesIO(b"abcdef"), 4) == b"abcd", "no file number: read(limit)"
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as handle, os.fdopen(write_end, "wb") as out:
+        out.write(b"0123456789")
+        out.close()
+        assert read_at_most(handle, 5) == b"01234", "a pipe has no size: read(limit)"
+
+
+def test_a_file_over_the_size_limit_is_still_refused(tmp_path, monkeypatch):
+    from txlint import source
+
+    path = tmp_path / "big.py"
+    path.write_bytes(b"x = 1\n" * 10)
+    monkeypatch.setattr(source, "MAX_BYTES", 30)
+    with pytest.raises(source.SourceError, match="larger than"):
+        source.read_bytes(str(path))

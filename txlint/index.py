@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
 from txlint.astfields import children
+from txlint.source import read_at_most
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, global_lines, import_root_for,
                           module_name_for, symbols_from_ast)
 
@@ -109,7 +110,7 @@ class ModuleView:
         if self._tree is None and self.syms.path:
             try:
                 with open(self.syms.path, "rb") as handle:
-                    self._tree = ast.parse(handle.read(4_000_000))
+                    self._tree = ast.parse(read_at_most(handle, 4_000_000))
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
                 self._tree = ast.Module(body=[], type_ignores=[])
         return self._tree
@@ -897,7 +898,7 @@ def worker_index(ctx: "FileContext") -> WorkerIndex:
                 data = ctx.text.encode("utf-8", "surrogatepass")
             else:
                 with open(path, "rb") as handle:
-                    data = handle.read(4_000_000)
+                    data = read_at_most(handle, 4_000_000)
         except OSError:
             continue
         if not any(s in data for s in _SCAN_BYTES):
@@ -1178,7 +1179,7 @@ def _argument_apps(ctx, paths: list[str], view: ModuleView, fn: ast.AST, positio
             break
         try:
             with open(path, "rb") as handle:
-                data = handle.read(4_000_000)
+                data = read_at_most(handle, 4_000_000)
         except OSError:
             continue
         if name not in data:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from txlint.lazylib import libcst as cst
+from txlint.source import read_at_most
 
 
 @dataclass
@@ -496,7 +497,7 @@ class ProjectModules:
         if path not in seen:
             try:
                 with open(path, "rb") as handle:
-                    seen[path] = test(handle.read(4_000_000))
+                    seen[path] = test(read_at_most(handle, 4_000_000))
             except OSError:
                 seen[path] = False
         return seen[path]
@@ -548,7 +549,7 @@ class ProjectModules:
             return None
         try:
             with open(path, "rb") as handle:
-                data = handle.read(4_000_000)
+                data = read_at_most(handle, 4_000_000)
             tree = ast.parse(data, filename=path)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
