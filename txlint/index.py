@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
 from txlint.astfields import children
-from txlint.source import read_at_most
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, global_lines, import_root_for,
                           module_name_for, symbols_from_ast)
+from txlint.source import read_at_most
 
 if TYPE_CHECKING:  # pragma: no cover
     from txlint.context import FileContext
