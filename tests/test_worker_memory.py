@@ -43,14 +43,9 @@ def test_a_finished_file_leaves_no_cycles_behind(tmp_path):
     assert contexts == [], "the file's context is freed by reference counting, not the cycle collector"
 
 
-def test_library_modules_are_read_for_their_bindings_and_kept(tmp_path, monkeypatch):
-    lib = tmp_path / "vendored"
-    lib.mkdir()
-    (lib / "__init__.py").write_text("from vendored.engine import Engine as Engine\n")
-    (lib / "engine.py").write_text("class Engine:\n    def connect(self):\n        return object()\n")
-    app = tmp_path / "app.py"
-    app.write_text("import os\n")
-    loads = []
+def _count_loads(monkeypatch) -> list[str]:
+    """The base names of the modules ProjectModules reads from disk, in order."""
+    loads: list[str] = []
     real_load = N.ProjectModules.load
 
     def counting_load(self, path, module=None):
@@ -58,6 +53,17 @@ def test_library_modules_are_read_for_their_bindings_and_kept(tmp_path, monkeypa
         return real_load(self, path, module)
 
     monkeypatch.setattr(N.ProjectModules, "load", counting_load)
+    return loads
+
+
+def test_library_modules_are_read_for_their_bindings_and_kept(tmp_path, monkeypatch):
+    lib = tmp_path / "vendored"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("from vendored.engine import Engine as Engine\n")
+    (lib / "engine.py").write_text("class Engine:\n    def connect(self):\n        return object()\n")
+    app = tmp_path / "app.py"
+    app.write_text("import os\n")
+    loads = _count_loads(monkeypatch)
     project = N.ProjectModules([str(tmp_path)], bindings_only={"vendored"})
     monkeypatch.setattr(N.ProjectModules, "MAX_MODULES", 0)
     syms = project.symbols("vendored.engine")
@@ -144,14 +150,7 @@ def test_the_module_budget_counts_the_bytes_of_the_trees_held_not_the_modules(tm
         (tmp_path / f"small{i}.py").write_text(small)
     big = "def g():\n    return 2\n" * 400
     (tmp_path / "big.py").write_text(big)
-    loads = []
-    real_load = N.ProjectModules.load
-
-    def counting_load(self, path, module=None):
-        loads.append(os.path.basename(path))
-        return real_load(self, path, module)
-
-    monkeypatch.setattr(N.ProjectModules, "load", counting_load)
+    loads = _count_loads(monkeypatch)
     monkeypatch.setattr(N.ProjectModules, "MAX_BYTES", 20 * len(small) + len(big) // 2)
     project = N.ProjectModules([str(tmp_path)])
     for i in range(20):
