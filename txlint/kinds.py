@@ -946,6 +946,12 @@ def new_resource_kind(kr: KindResolver, func_ref: Optional[str], receiver_ref: O
 
 
 # ------------------------------------------------------------------------------------ functions
+#: statements whose blocks :func:`ast_functions` looks into, by the blocks' fields
+_BODY_ORELSE = {ast.If, ast.For, ast.AsyncFor, ast.While}
+_BODY_ONLY = {ast.With, ast.AsyncWith}
+_TRIES = {ast.Try} | ({ast.TryStar} if hasattr(ast, "TryStar") else set())
+
+
 def ast_functions(tree: ast.Module) -> Iterator[tuple[FunctionNode, Optional[ast.ClassDef]]]:
     """Every function of a module (methods and nested functions included) in source order, with
     the class it is a method of: the same order as :func:`txlint.dataflow.functions_of` walks
@@ -953,17 +959,20 @@ def ast_functions(tree: ast.Module) -> Iterator[tuple[FunctionNode, Optional[ast
     stack: list[tuple[ast.AST, Optional[ast.ClassDef]]] = [(n, None) for n in reversed(tree.body)]
     while stack:
         node, cls = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        typ = type(node)
+        if typ is ast.FunctionDef or typ is ast.AsyncFunctionDef:
             yield node, cls
             stack.extend((n, None) for n in reversed(node.body))
-        elif isinstance(node, ast.ClassDef):
+        elif typ is ast.ClassDef:
             stack.extend((n, node) for n in reversed(node.body))
-        elif isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
-            stack.extend((n, cls) for n in reversed(node.body + node.orelse if hasattr(node, "orelse") else node.body))
-        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        elif typ in _BODY_ORELSE:
+            stack.extend((n, cls) for n in reversed(node.body + node.orelse))
+        elif typ in _BODY_ONLY:
+            stack.extend((n, cls) for n in reversed(node.body))
+        elif typ in _TRIES:
             blocks = list(node.body) + [s for h in node.handlers for s in h.body] + node.orelse + node.finalbody
             stack.extend((n, cls) for n in reversed(blocks))
-        elif type(node).__name__ == "Match":
+        elif typ is ast.Match:
             stack.extend((n, cls) for n in reversed([s for case in node.cases for s in case.body]))
 
 

@@ -161,6 +161,10 @@ def _unpacked_kind(ctx, kr, env, call, index: int) -> tuple:
     return summ.returns_tuple[index]
 
 
+#: nodes inside a function that make a scope of their own (a parameter they use is captured)
+_SCOPES = {ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef}
+
+
 def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
     syms = kr.symbols
     env = K.function_env(kr, fn, cls)
@@ -205,16 +209,17 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
         return set()
 
     for node in K.fn_nodes(fn):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        typ = type(node)  # (one lookup per node: this loop sees every node of every summarised function)
+        if typ in _SCOPES:
             keeps.update(index[n] for n in names_in(node))  # captured by a closure
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+        elif typ is ast.Yield or typ is ast.YieldFrom:
             is_generator = True
             if node.value is not None:
                 keeps.update(index[n] for n in handed_out(node.value))
-        elif isinstance(node, ast.Return) and node.value is not None:
+        elif typ is ast.Return and node.value is not None:
             returned.append(node.value)
             keeps.update(index[n] for n in handed_out(node.value))
-        elif isinstance(node, ast.Call):
+        elif typ is ast.Call:
             func = node.func
             if isinstance(func, ast.Attribute):
                 if isinstance(func.value, ast.Name) and func.value.id in index and func.attr in releasing:
@@ -235,8 +240,8 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
                 for arg in node.args:
                     if isinstance(arg, ast.Name) and arg.id in index:
                         closes.add(index[arg.id])
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        elif typ is ast.Assign or typ is ast.AnnAssign or typ is ast.AugAssign:
+            targets = node.targets if typ is ast.Assign else [node.target]
             value = node.value
             if value is None:
                 continue
@@ -249,7 +254,7 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
                     for i, el in enumerate(target.elts):
                         if isinstance(el, ast.Name):
                             unpacked.setdefault(el.id, (value, i))
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
+        elif typ is ast.With or typ is ast.AsyncWith:
             for item in node.items:
                 expr = item.context_expr
                 if isinstance(expr, ast.Name) and expr.id in index:
