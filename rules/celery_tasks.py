@@ -6,6 +6,7 @@ import ast
 import os
 
 from txlint import index as X
+from txlint.astfields import SCOPE_TYPES
 from txlint.context import AstWhere, ast_where
 from txlint.fix_tx import fix_for_task
 from txlint.messages import clip, fit
@@ -54,7 +55,7 @@ class _Uses:
 
     def _node(self, view, fn, cls, depth, local, node, covers, out) -> None:
         ctx = self.ctx
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if type(node) in SCOPE_TYPES:
             return
         if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             inner = covers

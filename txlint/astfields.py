@@ -20,6 +20,10 @@ _NODES_IN = {ast.Constant: (), ast.Global: (), ast.Nonlocal: ()}
 if hasattr(ast, "TypeAlias"):  # Python 3.12: ``type X = ...`` binds a Name node
     _NODES_IN[ast.TypeAlias] = tuple(ast.TypeAlias._fields)
 
+#: the nodes inside a function that open a scope of their own (their bodies do not run where they
+#: stand; walks of a function body list them without entering them)
+SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+
 #: node type -> its fields that may hold nodes; hot loops read it directly (``FIELDS.get(typ) or
 #: node_fields(typ)``), :func:`node_fields` fills it
 FIELDS: dict[type, tuple[str, ...]] = {}

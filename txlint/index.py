@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
-from txlint.astfields import children
+from txlint.astfields import SCOPE_TYPES, children
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, global_lines, import_root_for,
                           module_name_for, symbols_from_ast)
 from txlint.source import read_at_most
@@ -347,7 +347,7 @@ def walk_function(fn: ast.AST) -> Iterator[ast.AST]:
     operators are not nodes here, :mod:`txlint.astfields`)."""
     stack = list(reversed(getattr(fn, "body", [])))
     pop, append = stack.pop, stack.append
-    scopes = _SCOPE_TYPES
+    scopes = SCOPE_TYPES
     while stack:
         node = pop()
         yield node
@@ -359,9 +359,6 @@ def walk_function(fn: ast.AST) -> Iterator[ast.AST]:
         kids = children(node)
         kids.reverse()
         stack.extend(kids)
-
-
-_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def _walk_here(node: ast.AST) -> Iterator[ast.AST]:

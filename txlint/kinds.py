@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
 from txlint import resources as R
-from txlint.astfields import FIELDS, node_fields
+from txlint.astfields import FIELDS, SCOPE_TYPES, node_fields
 from txlint.names import (ModuleSymbols, ProjectModules, Resolver, _import_bindings, annotation_ref, ast_ref,
                           lazy_import_target)
 
@@ -82,9 +82,6 @@ def _decorator_names(fn: FunctionNode, kr: "KindResolver") -> set[str]:
     return out
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-
 def statements(body: list[ast.stmt]) -> list[ast.AST]:
     """Every node of a function body in source order (pre-order), not entering nested functions,
     classes or lambdas (they are included, not entered); contexts and operators are not nodes
@@ -100,7 +97,7 @@ def statements(body: list[ast.stmt]) -> list[ast.AST]:
         node = pop()
         append(node)
         typ = type(node)
-        if typ in _SCOPES:
+        if typ in SCOPE_TYPES:
             continue
         kids = []
         for name in fields(typ) or node_fields(typ):

@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from txlint import kinds as K
+from txlint.astfields import SCOPE_TYPES
 
 #: method names that release something, across every kind of the table (filled lazily)
 _RELEASING_CACHE: dict[int, frozenset[str]] = {}
@@ -161,10 +162,6 @@ def _unpacked_kind(ctx, kr, env, call, index: int) -> tuple:
     return summ.returns_tuple[index]
 
 
-#: nodes inside a function that make a scope of their own (a parameter they use is captured)
-_SCOPES = {ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef}
-
-
 def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
     syms = kr.symbols
     env = K.function_env(kr, fn, cls)
@@ -210,7 +207,7 @@ def _summarise(ctx, kr, fn, cls, offset: int) -> Summary:
 
     for node in K.fn_nodes(fn):
         typ = type(node)  # (one lookup per node: this loop sees every node of every summarised function)
-        if typ in _SCOPES:
+        if typ in SCOPE_TYPES:
             keeps.update(index[n] for n in names_in(node))  # captured by a closure
         elif typ is ast.Yield or typ is ast.YieldFrom:
             is_generator = True
