@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 from txlint.lazylib import libcst as cst
 
 from txlint.diagnostics import Diagnostic, TraceStep, fingerprint
-from txlint.names import ModuleSymbols, ProjectModules, Resolver, global_lines, module_name_for, symbols_from_ast
+from txlint.names import ModuleSymbols, ProjectModules, Resolver, module_name_for, symbols_from_ast
 from txlint.resources import ResourceTable, DEFAULT_TABLE
 from txlint.source import REDUCE_ABOVE_CHARS, blank_function_bodies, physical_lines, reduce_source
 
@@ -165,8 +165,7 @@ class FileContext:
         if self._symbols is None:
             modname, is_pkg = module_name_for(self.path)
             tree = self.ast if self.ast is not None else ast.parse(self.text)
-            self._symbols = symbols_from_ast(tree, modname, is_pkg, self.path, has_globals=global_lines(self.text))
-            self._symbols.size = len(self.text)
+            self._symbols = symbols_from_ast(tree, modname, is_pkg, self.path, source=self.text)
             self.project.remember(self._symbols)
         return self._symbols
 

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from txlint import resources as R
 from txlint.astfields import SCOPE_TYPES, children
-from txlint.names import (ModuleSymbols, ProjectModules, Resolver, global_lines, import_root_for,
-                          module_name_for, symbols_from_ast)
+from txlint.names import (ModuleSymbols, ProjectModules, Resolver, import_root_for, module_name_for,
+                          symbols_from_ast)
 from txlint.source import read_at_most
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -959,8 +959,7 @@ def _view_of_file(ctx: "FileContext", path: str, data: bytes) -> ModuleView | No
             tree = ast.parse(data)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        syms = symbols_from_ast(tree, module, is_package, path, has_globals=global_lines(data))
-        syms.size = len(data)
+        syms = symbols_from_ast(tree, module, is_package, path, source=data)
         if module and ctx.project.find_file(module) == path:
             ctx.project.remember(syms)
     view = view_of_module(ctx, syms.module) if syms.module else None

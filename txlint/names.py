@@ -240,12 +240,16 @@ def module_statements(body: list[ast.stmt]):
 
 
 def symbols_from_ast(tree: ast.Module, module: str, is_package: bool = False, path: str = "",
-                     has_globals: bool | frozenset[int] = True) -> ModuleSymbols:
+                     has_globals: bool | frozenset[int] = True, source: str | bytes | None = None) -> ModuleSymbols:
     """Read a module's top-level bindings (into ``try``/``if`` blocks, not ``__main__`` guards).
     ``has_globals=False`` (the source has no ``global`` statement) skips looking for globals that
     functions assign; the numbers of the lines that say ``global`` (:func:`global_lines`) narrow
-    that search to the functions around them."""
+    that search to the functions around them.  ``source``, the text ``tree`` was parsed from, gives
+    those lines and the symbols' ``size``."""
     syms = ModuleSymbols(module=module, path=path, is_package=is_package)
+    if source is not None:
+        has_globals = global_lines(source)
+        syms.size = len(source)
     b = syms.bindings
 
     def bind(name: str, ref: str | None) -> None:
@@ -420,9 +424,9 @@ class ProjectModules:
         self._parsed: dict[str, tuple[int, ast.Module, ModuleSymbols]] = {}
         #: files read for the current analysis (the result cache re-checks them)
         self.touched: set[str] = set()
-        #: path -> source bytes of each module whose tree was read since the last trim (held by
-        #: _cache or _parsed): what the budget counts
-        self._held: dict[str, int] = {}
+        #: modules whose tree was read since the last trim (held by _cache or _parsed), and the sum
+        #: of their sizes: what the budget counts
+        self._held: set[str] = set()
         self._held_bytes = 0
 
     #: source bytes of the modules whose trees a worker holds, and modules (with or without trees),
@@ -541,7 +545,7 @@ class ProjectModules:
     def _count(self, path: str, size: int) -> None:
         """Count the tree of ``path`` (``size`` bytes of source) against the budget, once."""
         if size and path not in self._held:
-            self._held[path] = size
+            self._held.add(path)
             self._held_bytes += size
 
     def load(self, path: str, module: str | None = None) -> ModuleSymbols | None:
@@ -557,8 +561,7 @@ class ProjectModules:
             module, is_package = module_name_for(path)
         else:
             is_package = os.path.basename(path) == "__init__.py"
-        syms = symbols_from_ast(tree, module, is_package, path, has_globals=global_lines(data))
-        syms.size = len(data)
+        syms = symbols_from_ast(tree, module, is_package, path, source=data)
         self._count(os.path.abspath(path), syms.size)
         parsed = self._parsed
         parsed[os.path.abspath(path)] = (hash(data), tree, syms)
